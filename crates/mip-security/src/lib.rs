@@ -1,0 +1,1 @@
+//! Mobility security: see modules.
