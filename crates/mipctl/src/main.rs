@@ -1,1 +1,162 @@
-fn main() {}
+//! `mipctl`: the operator console of the Mobile IPv4 suite.
+
+mod capture;
+mod decode;
+
+use decode::DecodeKey;
+use mip_wire::ipv4::{Ipv4Packet, Protocol};
+use mip_wire::message::Transport;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  mipctl decode (--hex HEX | --pcap FILE) [--json] [--key SPI:HEXKEY[:hmac-md5|prefix-suffix]]...
+
+  decode   print Mobile IP messages in readable form (or one JSON object per
+           message with --json). --hex takes one UDP port 434 payload or one
+           ICMP agent advertisement/solicitation (told apart by the type byte);
+           --pcap reads a pcap or pcapng file and decodes UDP port 434 and
+           ICMP types 9 and 10. --key verifies authenticators whose SPI
+           matches; the SPI is hexadecimal as in the router syntax (100 = 256).
+exit status: 0 success, 1 failure, 2 malformed input or bad arguments";
+
+/// Exit status for malformed input and bad arguments.
+const EXIT_MALFORMED: u8 = 2;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+type CmdResult = Result<ExitCode, (u8, String)>;
+
+fn usage_error(msg: impl Into<String>) -> (u8, String) {
+    (EXIT_MALFORMED, format!("% {}\n{USAGE}", msg.into()))
+}
+
+fn run(args: &[String]) -> CmdResult {
+    match args.first().map(String::as_str) {
+        None | Some("-h") | Some("--help") | Some("help") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("decode") => decode_cmd(&args[1..]),
+        Some(other) => Err(usage_error(format!("Invalid input detected at '{other}'"))),
+    }
+}
+
+struct DecodeArgs {
+    hex: Option<String>,
+    pcap: Option<PathBuf>,
+    json: bool,
+    keys: Vec<DecodeKey>,
+}
+
+fn parse_decode_args(args: &[String]) -> Result<DecodeArgs, (u8, String)> {
+    let mut d = DecodeArgs { hex: None, pcap: None, json: false, keys: Vec::new() };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| usage_error(format!("{name} needs a value")))
+        };
+        match a.as_str() {
+            "--hex" => d.hex = Some(value("--hex")?),
+            "--pcap" => d.pcap = Some(PathBuf::from(value("--pcap")?)),
+            "--key" => d.keys.push(DecodeKey::parse(&value("--key")?).map_err(usage_error)?),
+            "--json" => d.json = true,
+            other => return Err(usage_error(format!("unknown argument '{other}'"))),
+        }
+    }
+    match (&d.hex, &d.pcap) {
+        (None, None) => Err(usage_error("Incomplete command: decode needs --hex HEX or --pcap FILE")),
+        (Some(_), Some(_)) => Err(usage_error("give either --hex or --pcap, not both")),
+        _ => Ok(d),
+    }
+}
+
+fn decode_cmd(args: &[String]) -> CmdResult {
+    let d = parse_decode_args(args)?;
+    if let Some(h) = &d.hex {
+        let cleaned: String = h
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ':' && *c != '-')
+            .collect();
+        let cleaned = cleaned.strip_prefix("0x").unwrap_or(&cleaned);
+        let bytes = hex::decode(cleaned).map_err(|e| (EXIT_MALFORMED, format!("% --hex: {e}")))?;
+        return match decode::decode(&bytes, None, &d.keys) {
+            Ok(v) => {
+                print_message(&v, d.json);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err((EXIT_MALFORMED, format!("% malformed message: {e}"))),
+        };
+    }
+    let path = d.pcap.as_ref().expect("checked above");
+    let frames = capture::read_frames(path).map_err(|e| (1, format!("% {e}")))?;
+    let mut malformed = 0usize;
+    let mut decoded = 0usize;
+    for frame in &frames {
+        let Some((transport, src, dst, payload)) = mobile_ip_payload(frame) else { continue };
+        match decode::decode(payload, Some(transport), &d.keys) {
+            Ok(mut v) => {
+                decoded += 1;
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert("frame".into(), frame.number.into());
+                    m.insert("source".into(), src.into());
+                    m.insert("destination".into(), dst.into());
+                }
+                print_message(&v, d.json);
+            }
+            Err(e) => {
+                malformed += 1;
+                eprintln!("% frame {}: malformed message: {e}", frame.number);
+            }
+        }
+    }
+    if !d.json {
+        println!("{decoded} Mobile IP message(s) decoded, {malformed} malformed, {} frame(s) read", frames.len());
+    }
+    Ok(if malformed > 0 { ExitCode::from(EXIT_MALFORMED) } else { ExitCode::SUCCESS })
+}
+
+/// The Mobile IP message in a frame: UDP port 434 (either side) or ICMP type
+/// 9/10. Fragments and everything else are skipped.
+fn mobile_ip_payload(frame: &capture::Frame) -> Option<(Transport, String, String, &[u8])> {
+    let ip = Ipv4Packet::new_checked(capture::ipv4_of(frame)?).ok()?;
+    if ip.is_fragment() {
+        return None;
+    }
+    let (src, dst) = (ip.src_addr().to_string(), ip.dst_addr().to_string());
+    let (header_len, total_len, protocol) = (ip.header_len(), usize::from(ip.total_len()), ip.protocol());
+    // new_checked guarantees header_len <= total_len <= buffer length.
+    let body = ip.into_inner().get(header_len..total_len)?;
+    match protocol {
+        Protocol::Udp => {
+            let sport = u16::from_be_bytes([*body.first()?, *body.get(1)?]);
+            let dport = u16::from_be_bytes([*body.get(2)?, *body.get(3)?]);
+            if sport != mip_wire::MIP_UDP_PORT && dport != mip_wire::MIP_UDP_PORT {
+                return None;
+            }
+            Some((Transport::Udp, format!("{src}:{sport}"), format!("{dst}:{dport}"), body.get(8..)?))
+        }
+        Protocol::Icmp if matches!(body.first(), Some(9) | Some(10)) => Some((Transport::Icmp, src, dst, body)),
+        _ => None,
+    }
+}
+
+fn print_message(v: &serde_json::Value, json: bool) {
+    if json {
+        println!("{v}");
+    } else {
+        print!("{}", decode::render_text(v));
+    }
+}
