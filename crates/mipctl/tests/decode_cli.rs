@@ -64,7 +64,7 @@ fn wrong_key_or_algorithm_fails_verification() {
     let v = json_of(&mipctl(&["decode", "--json", "--hex", &hex2, "--key", &dflt]));
     assert_eq!(v["code"], 133);
     assert_eq!(v["code_name"], mip_wire::codes::ReplyCode::from(133).name());
-    assert!(v["code_name"].as_str().unwrap().contains("identification"));
+    assert!(v["code_name"].as_str().unwrap().contains("Identification mismatch"));
     assert_eq!(v["extensions"][0]["authenticator_ok"], true);
 }
 
