@@ -95,7 +95,7 @@ impl Key {
                 return Err(KeyError::InvalidHexDigit { offset });
             }
         }
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(KeyError::OddLength {
                 digits: digits.len(),
             });

@@ -39,25 +39,49 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     /// The field at `offset` needs `needed` bytes but only `available` remain.
-    pub const fn truncated(offset: usize, field: &'static str, needed: usize, available: usize) -> Self {
-        Error { offset, field, kind: ErrorKind::Truncated { needed, available } }
+    pub const fn truncated(
+        offset: usize,
+        field: &'static str,
+        needed: usize,
+        available: usize,
+    ) -> Self {
+        Error {
+            offset,
+            field,
+            kind: ErrorKind::Truncated { needed, available },
+        }
     }
     /// The length field at `offset` is inconsistent.
     pub const fn bad_length(offset: usize, field: &'static str) -> Self {
-        Error { offset, field, kind: ErrorKind::BadLength }
+        Error {
+            offset,
+            field,
+            kind: ErrorKind::BadLength,
+        }
     }
     /// The checksum at `offset` does not verify.
     pub const fn bad_checksum(offset: usize, field: &'static str) -> Self {
-        Error { offset, field, kind: ErrorKind::BadChecksum }
+        Error {
+            offset,
+            field,
+            kind: ErrorKind::BadChecksum,
+        }
     }
     /// The field at `offset` holds a value that is not allowed.
     pub const fn bad_value(offset: usize, field: &'static str) -> Self {
-        Error { offset, field, kind: ErrorKind::BadValue }
+        Error {
+            offset,
+            field,
+            kind: ErrorKind::BadValue,
+        }
     }
     /// The same error, moved by `base` bytes: used when a decoder works on a
     /// sub-slice (an extension inside a message, a message inside a packet).
     pub const fn shifted(self, base: usize) -> Self {
-        Error { offset: self.offset + base, ..self }
+        Error {
+            offset: self.offset + base,
+            ..self
+        }
     }
 }
 
@@ -70,13 +94,25 @@ impl fmt::Display for Error {
                 self.offset, self.field, needed, available
             ),
             ErrorKind::BadLength => {
-                write!(f, "bad length at byte {} in field '{}'", self.offset, self.field)
+                write!(
+                    f,
+                    "bad length at byte {} in field '{}'",
+                    self.offset, self.field
+                )
             }
             ErrorKind::BadChecksum => {
-                write!(f, "bad checksum at byte {} in field '{}'", self.offset, self.field)
+                write!(
+                    f,
+                    "bad checksum at byte {} in field '{}'",
+                    self.offset, self.field
+                )
             }
             ErrorKind::BadValue => {
-                write!(f, "invalid value at byte {} in field '{}'", self.offset, self.field)
+                write!(
+                    f,
+                    "invalid value at byte {} in field '{}'",
+                    self.offset, self.field
+                )
             }
         }
     }

@@ -122,7 +122,8 @@ impl Message {
             Message::RegistrationReply(m) => m.to_bytes(),
             Message::TunnelData(h, payload) => {
                 let mut out = vec![0u8; h.buffer_len() + payload.len()];
-                let n = crate::udp_tunnel::encapsulate_tunnel_data(h.next_header, payload, &mut out)?;
+                let n =
+                    crate::udp_tunnel::encapsulate_tunnel_data(h.next_header, payload, &mut out)?;
                 out.truncate(n);
                 out
             }

@@ -27,7 +27,8 @@ pub fn read_frames(path: &Path) -> Result<Vec<Frame>, String> {
     if magic == [0x0a, 0x0d, 0x0d, 0x0a] {
         let mut r = PcapNgReader::new(reader).map_err(|e| format!("{}: {e}", path.display()))?;
         while let Some(block) = r.next_block() {
-            let block = block.map_err(|e| format!("{}: frame {}: {e}", path.display(), frames.len() + 1))?;
+            let block = block
+                .map_err(|e| format!("{}: frame {}: {e}", path.display(), frames.len() + 1))?;
             let (iface, data) = match block {
                 Block::EnhancedPacket(p) => (p.interface_id as usize, p.data.into_owned()),
                 Block::SimplePacket(p) => (0, p.data.into_owned()),
@@ -37,15 +38,29 @@ pub fn read_frames(path: &Path) -> Result<Vec<Frame>, String> {
                 .interfaces()
                 .get(iface)
                 .map(|i| i.linktype)
-                .ok_or_else(|| format!("{}: packet names interface {iface}, which is not described", path.display()))?;
-            frames.push(Frame { number: frames.len() + 1, datalink, data });
+                .ok_or_else(|| {
+                    format!(
+                        "{}: packet names interface {iface}, which is not described",
+                        path.display()
+                    )
+                })?;
+            frames.push(Frame {
+                number: frames.len() + 1,
+                datalink,
+                data,
+            });
         }
     } else {
         let mut r = PcapReader::new(reader).map_err(|e| format!("{}: {e}", path.display()))?;
         let datalink = r.header().datalink;
         while let Some(p) = r.next_packet() {
-            let p = p.map_err(|e| format!("{}: frame {}: {e}", path.display(), frames.len() + 1))?;
-            frames.push(Frame { number: frames.len() + 1, datalink, data: p.data.into_owned() });
+            let p =
+                p.map_err(|e| format!("{}: frame {}: {e}", path.display(), frames.len() + 1))?;
+            frames.push(Frame {
+                number: frames.len() + 1,
+                datalink,
+                data: p.data.into_owned(),
+            });
         }
     }
     Ok(frames)

@@ -30,22 +30,31 @@ impl DecodeKey {
             .next()
             .ok_or_else(|| "--key expects SPI:HEXKEY[:hmac-md5|prefix-suffix]".to_string())?;
         let spi_digits = spi_s.trim_start_matches("0x").trim_start_matches("0X");
-        let spi = u32::from_str_radix(spi_digits, 16)
-            .map_err(|_| format!("--key: SPI '{spi_s}' is not a hexadecimal number of at most 8 digits"))?;
+        let spi = u32::from_str_radix(spi_digits, 16).map_err(|_| {
+            format!("--key: SPI '{spi_s}' is not a hexadecimal number of at most 8 digits")
+        })?;
         let key = Key::from_hex(key_s).map_err(|e| format!("--key: {e}"))?;
         let algorithm = match parts.next() {
             None => Algorithm::KeyedMd5PrefixSuffix,
-            Some(a) => a
-                .parse::<Algorithm>()
-                .map_err(|_| format!("--key: unknown algorithm '{a}' (expected hmac-md5 or prefix-suffix)"))?,
+            Some(a) => a.parse::<Algorithm>().map_err(|_| {
+                format!("--key: unknown algorithm '{a}' (expected hmac-md5 or prefix-suffix)")
+            })?,
         };
-        Ok(DecodeKey { spi, key, algorithm })
+        Ok(DecodeKey {
+            spi,
+            key,
+            algorithm,
+        })
     }
 }
 
 /// Decode one message given as raw bytes; `transport` None means "guess from
 /// the type byte". Returns the JSON object describing it.
-pub fn decode(bytes: &[u8], transport: Option<Transport>, keys: &[DecodeKey]) -> Result<Value, mip_wire::Error> {
+pub fn decode(
+    bytes: &[u8],
+    transport: Option<Transport>,
+    keys: &[DecodeKey],
+) -> Result<Value, mip_wire::Error> {
     let message = match transport {
         None => Message::parse_any(bytes)?.1,
         Some(Transport::Udp) => Message::parse_udp(bytes)?,
@@ -61,9 +70,18 @@ pub fn decode(bytes: &[u8], transport: Option<Transport>, keys: &[DecodeKey]) ->
             o.insert("lifetime".into(), json!(r.lifetime));
             o.insert("home_address".into(), json!(r.home_address.to_string()));
             o.insert("home_agent".into(), json!(r.home_agent.to_string()));
-            o.insert("care_of_address".into(), json!(r.care_of_address.to_string()));
-            o.insert("identification".into(), json!(Identification(r.identification).to_hex16()));
-            o.insert("extensions".into(), registration_extensions(bytes, 24, &r.extensions, keys)?);
+            o.insert(
+                "care_of_address".into(),
+                json!(r.care_of_address.to_string()),
+            );
+            o.insert(
+                "identification".into(),
+                json!(Identification(r.identification).to_hex16()),
+            );
+            o.insert(
+                "extensions".into(),
+                registration_extensions(bytes, 24, &r.extensions, keys)?,
+            );
         }
         Message::RegistrationReply(r) => {
             o.insert("code".into(), json!(u8::from(r.code)));
@@ -71,8 +89,14 @@ pub fn decode(bytes: &[u8], transport: Option<Transport>, keys: &[DecodeKey]) ->
             o.insert("lifetime".into(), json!(r.lifetime));
             o.insert("home_address".into(), json!(r.home_address.to_string()));
             o.insert("home_agent".into(), json!(r.home_agent.to_string()));
-            o.insert("identification".into(), json!(Identification(r.identification).to_hex16()));
-            o.insert("extensions".into(), registration_extensions(bytes, 20, &r.extensions, keys)?);
+            o.insert(
+                "identification".into(),
+                json!(Identification(r.identification).to_hex16()),
+            );
+            o.insert(
+                "extensions".into(),
+                registration_extensions(bytes, 20, &r.extensions, keys)?,
+            );
         }
         Message::RegistrationRevocation(r) => {
             o.insert(
@@ -80,16 +104,34 @@ pub fn decode(bytes: &[u8], transport: Option<Transport>, keys: &[DecodeKey]) ->
                 json!({"A": r.sent_by_home_agent, "I": r.inform}),
             );
             o.insert("home_address".into(), json!(r.home_address.to_string()));
-            o.insert("home_domain_address".into(), json!(r.home_domain_address.to_string()));
-            o.insert("foreign_domain_address".into(), json!(r.foreign_domain_address.to_string()));
-            o.insert("revocation_identifier".into(), json!(r.revocation_identifier));
-            o.insert("extensions".into(), registration_extensions(bytes, 20, &r.extensions, keys)?);
+            o.insert(
+                "home_domain_address".into(),
+                json!(r.home_domain_address.to_string()),
+            );
+            o.insert(
+                "foreign_domain_address".into(),
+                json!(r.foreign_domain_address.to_string()),
+            );
+            o.insert(
+                "revocation_identifier".into(),
+                json!(r.revocation_identifier),
+            );
+            o.insert(
+                "extensions".into(),
+                registration_extensions(bytes, 20, &r.extensions, keys)?,
+            );
         }
         Message::RevocationAck(r) => {
             o.insert("flags".into(), json!({"I": r.inform}));
             o.insert("home_address".into(), json!(r.home_address.to_string()));
-            o.insert("revocation_identifier".into(), json!(r.revocation_identifier));
-            o.insert("extensions".into(), registration_extensions(bytes, 12, &r.extensions, keys)?);
+            o.insert(
+                "revocation_identifier".into(),
+                json!(r.revocation_identifier),
+            );
+            o.insert(
+                "extensions".into(),
+                registration_extensions(bytes, 12, &r.extensions, keys)?,
+            );
         }
         Message::TunnelData(h, payload) => {
             o.insert("next_header".into(), json!(u8::from(h.next_header)));
@@ -166,13 +208,28 @@ fn extension_fields(o: &mut Map<String, Value>, ext: &Extension) {
             o.insert("spi".into(), json!(spi));
             o.insert("authenticator".into(), json!(hex::encode(authenticator)));
         }
-        Extension::GeneralizedAuth { subtype, spi, authenticator } => {
+        Extension::GeneralizedAuth {
+            subtype,
+            spi,
+            authenticator,
+        } => {
             o.insert("subtype".into(), json!(u8::from(*subtype)));
             o.insert("subtype_name".into(), json!(subtype.name()));
             o.insert("spi".into(), json!(spi));
             o.insert("authenticator".into(), json!(hex::encode(authenticator)));
         }
-        Extension::Cvse { vendor_id, vendor_type, data, .. } | Extension::Nvse { vendor_id, vendor_type, data, .. } => {
+        Extension::Cvse {
+            vendor_id,
+            vendor_type,
+            data,
+            ..
+        }
+        | Extension::Nvse {
+            vendor_id,
+            vendor_type,
+            data,
+            ..
+        } => {
             o.insert("vendor_id".into(), json!(vendor_id));
             o.insert("vendor_type".into(), json!(vendor_type));
             o.insert("data".into(), json!(hex::encode(data)));
@@ -201,20 +258,29 @@ fn extension_fields(o: &mut Map<String, Value>, ext: &Extension) {
         Extension::UdpTunnelRequest(r) => {
             o.insert("subtype".into(), json!(r.subtype));
             o.insert("forced".into(), json!(r.force));
-            o.insert("registration_through_fa".into(), json!(r.registration_through_fa));
+            o.insert(
+                "registration_through_fa".into(),
+                json!(r.registration_through_fa),
+            );
             o.insert("encapsulation".into(), json!(u8::from(r.encapsulation)));
             o.insert("encapsulation_name".into(), json!(r.encapsulation.name()));
         }
         Extension::MobileNetwork(m) => {
             o.insert("subtype".into(), json!(m.subtype()));
             match m {
-                MobileNetwork::Request { prefix_length, prefix } => {
+                MobileNetwork::Request {
+                    prefix_length,
+                    prefix,
+                } => {
                     o.insert("prefix".into(), json!(format!("{prefix}/{prefix_length}")));
                 }
                 MobileNetwork::ExplicitAck(a) | MobileNetwork::ImplicitAck(a) => {
                     o.insert("code".into(), json!(u8::from(a.code)));
                     o.insert("code_name".into(), json!(a.code.name()));
-                    o.insert("prefix".into(), json!(format!("{}/{}", a.prefix, a.prefix_length)));
+                    o.insert(
+                        "prefix".into(),
+                        json!(format!("{}/{}", a.prefix, a.prefix_length)),
+                    );
                 }
                 MobileNetwork::Unknown { data, .. } => {
                     o.insert("data".into(), json!(hex::encode(data)));
@@ -222,7 +288,10 @@ fn extension_fields(o: &mut Map<String, Value>, ext: &Extension) {
             }
         }
         Extension::UnknownSkippable { data, .. } | Extension::UnknownNonSkippable { data, .. } => {
-            o.insert("skippable".into(), json!(mip_wire::extension::is_skippable(ext.ty())));
+            o.insert(
+                "skippable".into(),
+                json!(mip_wire::extension::is_skippable(ext.ty())),
+            );
             o.insert("data".into(), json!(hex::encode(data)));
         }
     }
@@ -243,7 +312,12 @@ fn verify(region: &AuthRegion<'_>, keys: &[DecodeKey], challenge: Option<&[u8]>)
             });
         }
     }
-    let sa = SecurityAssociation::new(k.spi, k.algorithm, k.key.clone(), ReplayProtection::default());
+    let sa = SecurityAssociation::new(
+        k.spi,
+        k.algorithm,
+        k.key.clone(),
+        ReplayProtection::default(),
+    );
     Some(sa.verify(region.covered, region.authenticator))
 }
 
@@ -274,7 +348,10 @@ fn advertisement(o: &mut Map<String, Value>, a: &AgentAdvertisement) {
                     x.insert("name".into(), json!("Mobility Agent Advertisement"));
                     x.insert("length".into(), json!(e.buffer_len() - 2));
                     x.insert("sequence".into(), json!(m.sequence));
-                    x.insert("registration_lifetime".into(), json!(m.registration_lifetime));
+                    x.insert(
+                        "registration_lifetime".into(),
+                        json!(m.registration_lifetime),
+                    );
                     x.insert(
                         "flags".into(),
                         json!({
@@ -314,7 +391,10 @@ fn advertisement(o: &mut Map<String, Value>, a: &AgentAdvertisement) {
 /// Render a decoded message as indented text for a person.
 pub fn render_text(v: &Value) -> String {
     let mut s = String::new();
-    let name = v.get("type_name").and_then(Value::as_str).unwrap_or("message");
+    let name = v
+        .get("type_name")
+        .and_then(Value::as_str)
+        .unwrap_or("message");
     let ty = v.get("type").and_then(Value::as_u64).unwrap_or(0);
     let len = v.get("length").and_then(Value::as_u64).unwrap_or(0);
     s.push_str(&format!("{name} (type {ty}), {len} bytes\n"));
@@ -365,10 +445,15 @@ fn render_field(s: &mut String, depth: usize, k: &str, v: &Value) {
                         .filter(|(k2, _)| !matches!(k2.as_str(), "type" | "name"))
                         .map(|(k2, v2)| format!("{k2}={}", scalar(v2)))
                         .collect();
-                    s.push_str(&format!("{pad}  - {}: {}\n", head.join(" "), rest.join(" ")));
+                    s.push_str(&format!(
+                        "{pad}  - {}: {}\n",
+                        head.join(" "),
+                        rest.join(" ")
+                    ));
                 }
             }
         }
+        Value::Array(items) if items.is_empty() => s.push_str(&format!("{pad}{k}: (none)\n")),
         _ => s.push_str(&format!("{pad}{k}: {}\n", scalar(v))),
     }
 }

@@ -60,7 +60,12 @@ struct DecodeArgs {
 }
 
 fn parse_decode_args(args: &[String]) -> Result<DecodeArgs, (u8, String)> {
-    let mut d = DecodeArgs { hex: None, pcap: None, json: false, keys: Vec::new() };
+    let mut d = DecodeArgs {
+        hex: None,
+        pcap: None,
+        json: false,
+        keys: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -71,13 +76,17 @@ fn parse_decode_args(args: &[String]) -> Result<DecodeArgs, (u8, String)> {
         match a.as_str() {
             "--hex" => d.hex = Some(value("--hex")?),
             "--pcap" => d.pcap = Some(PathBuf::from(value("--pcap")?)),
-            "--key" => d.keys.push(DecodeKey::parse(&value("--key")?).map_err(usage_error)?),
+            "--key" => d
+                .keys
+                .push(DecodeKey::parse(&value("--key")?).map_err(usage_error)?),
             "--json" => d.json = true,
             other => return Err(usage_error(format!("unknown argument '{other}'"))),
         }
     }
     match (&d.hex, &d.pcap) {
-        (None, None) => Err(usage_error("Incomplete command: decode needs --hex HEX or --pcap FILE")),
+        (None, None) => Err(usage_error(
+            "Incomplete command: decode needs --hex HEX or --pcap FILE",
+        )),
         (Some(_), Some(_)) => Err(usage_error("give either --hex or --pcap, not both")),
         _ => Ok(d),
     }
@@ -105,7 +114,9 @@ fn decode_cmd(args: &[String]) -> CmdResult {
     let mut malformed = 0usize;
     let mut decoded = 0usize;
     for frame in &frames {
-        let Some((transport, src, dst, payload)) = mobile_ip_payload(frame) else { continue };
+        let Some((transport, src, dst, payload)) = mobile_ip_payload(frame) else {
+            continue;
+        };
         match decode::decode(payload, Some(transport), &d.keys) {
             Ok(mut v) => {
                 decoded += 1;
@@ -123,9 +134,18 @@ fn decode_cmd(args: &[String]) -> CmdResult {
         }
     }
     if !d.json {
-        println!("{decoded} Mobile IP message(s) decoded, {malformed} malformed, {} frame(s) read", frames.len());
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stdout(),
+            "{decoded} Mobile IP message(s) decoded, {malformed} malformed, {} frame(s) read",
+            frames.len()
+        );
     }
-    Ok(if malformed > 0 { ExitCode::from(EXIT_MALFORMED) } else { ExitCode::SUCCESS })
+    Ok(if malformed > 0 {
+        ExitCode::from(EXIT_MALFORMED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The Mobile IP message in a frame: UDP port 434 (either side) or ICMP type
@@ -136,7 +156,8 @@ fn mobile_ip_payload(frame: &capture::Frame) -> Option<(Transport, String, Strin
         return None;
     }
     let (src, dst) = (ip.src_addr().to_string(), ip.dst_addr().to_string());
-    let (header_len, total_len, protocol) = (ip.header_len(), usize::from(ip.total_len()), ip.protocol());
+    let (header_len, total_len, protocol) =
+        (ip.header_len(), usize::from(ip.total_len()), ip.protocol());
     // new_checked guarantees header_len <= total_len <= buffer length.
     let body = ip.into_inner().get(header_len..total_len)?;
     match protocol {
@@ -146,17 +167,31 @@ fn mobile_ip_payload(frame: &capture::Frame) -> Option<(Transport, String, Strin
             if sport != mip_wire::MIP_UDP_PORT && dport != mip_wire::MIP_UDP_PORT {
                 return None;
             }
-            Some((Transport::Udp, format!("{src}:{sport}"), format!("{dst}:{dport}"), body.get(8..)?))
+            Some((
+                Transport::Udp,
+                format!("{src}:{sport}"),
+                format!("{dst}:{dport}"),
+                body.get(8..)?,
+            ))
         }
-        Protocol::Icmp if matches!(body.first(), Some(9) | Some(10)) => Some((Transport::Icmp, src, dst, body)),
+        Protocol::Icmp if matches!(body.first(), Some(9) | Some(10)) => {
+            Some((Transport::Icmp, src, dst, body))
+        }
         _ => None,
     }
 }
 
+/// Print one decoded message. A closed stdout (`mipctl ... | head`) ends the
+/// program quietly instead of panicking.
 fn print_message(v: &serde_json::Value, json: bool) {
-    if json {
-        println!("{v}");
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let r = if json {
+        writeln!(out, "{v}")
     } else {
-        print!("{}", decode::render_text(v));
+        write!(out, "{}", decode::render_text(v))
+    };
+    if r.is_err() {
+        std::process::exit(0);
     }
 }

@@ -7,16 +7,27 @@ use serde_json::Value;
 use std::process::{Command, Output};
 
 fn mipctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mipctl")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_mipctl"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn sample(label: &str) -> Vec<u8> {
-    common::samples().into_iter().find(|s| s.label == label).unwrap().bytes
+    common::samples()
+        .into_iter()
+        .find(|s| s.label == label)
+        .unwrap()
+        .bytes
 }
 
 #[test]
@@ -52,19 +63,32 @@ fn request_json_has_the_documented_keys() {
 fn wrong_key_or_algorithm_fails_verification() {
     let hex = hex::encode(sample("request-nai-mnha-faha"));
     let wrong_key = format!("{:x}:{}:hmac-md5", common::MN_HA_SPI, common::FA_HA_KEY);
-    let v = json_of(&mipctl(&["decode", "--json", "--hex", &hex, "--key", &wrong_key]));
+    let v = json_of(&mipctl(&[
+        "decode", "--json", "--hex", &hex, "--key", &wrong_key,
+    ]));
     assert_eq!(v["extensions"][1]["authenticator_ok"], false);
     // Right key, wrong algorithm (prefix-suffix instead of HMAC).
-    let wrong_alg = format!("{:x}:{}:prefix-suffix", common::MN_HA_SPI, common::MN_HA_KEY);
-    let v = json_of(&mipctl(&["decode", "--json", "--hex", &hex, "--key", &wrong_alg]));
+    let wrong_alg = format!(
+        "{:x}:{}:prefix-suffix",
+        common::MN_HA_SPI,
+        common::MN_HA_KEY
+    );
+    let v = json_of(&mipctl(&[
+        "decode", "--json", "--hex", &hex, "--key", &wrong_alg,
+    ]));
     assert_eq!(v["extensions"][1]["authenticator_ok"], false);
     // Prefix-suffix is the default algorithm, as in the router.
     let hex2 = hex::encode(sample("reply-133"));
     let dflt = format!("{:x}:{}", common::MN_HA_SPI, common::MN_HA_KEY);
-    let v = json_of(&mipctl(&["decode", "--json", "--hex", &hex2, "--key", &dflt]));
+    let v = json_of(&mipctl(&[
+        "decode", "--json", "--hex", &hex2, "--key", &dflt,
+    ]));
     assert_eq!(v["code"], 133);
     assert_eq!(v["code_name"], mip_wire::codes::ReplyCode::from(133).name());
-    assert!(v["code_name"].as_str().unwrap().contains("Identification mismatch"));
+    assert!(v["code_name"]
+        .as_str()
+        .unwrap()
+        .contains("Identification mismatch"));
     assert_eq!(v["extensions"][0]["authenticator_ok"], true);
 }
 
@@ -92,15 +116,26 @@ fn malformed_input_names_offset_and_field_and_exits_2() {
     let out = mipctl(&["decode", "--hex", &hex::encode(&b)]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("at byte 26") && err.contains("'extension data'"), "{err}");
+    assert!(
+        err.contains("at byte 26") && err.contains("'extension data'"),
+        "{err}"
+    );
     // Every truncation of every sample: exit 2 or a clean decode, never a crash.
     for s in common::samples() {
         for n in 0..s.bytes.len() {
             let out = mipctl(&["decode", "--json", "--hex", &hex::encode(&s.bytes[..n])]);
             let code = out.status.code();
-            assert!(code == Some(2) || code == Some(0), "{} cut at {n}: {code:?}", s.label);
+            assert!(
+                code == Some(2) || code == Some(0),
+                "{} cut at {n}: {code:?}",
+                s.label
+            );
             if code == Some(2) {
-                assert!(String::from_utf8_lossy(&out.stderr).contains("at byte"), "{} cut at {n}", s.label);
+                assert!(
+                    String::from_utf8_lossy(&out.stderr).contains("at byte"),
+                    "{} cut at {n}",
+                    s.label
+                );
             }
         }
     }
@@ -119,7 +154,10 @@ fn bad_arguments_exit_2_with_a_hint() {
     ] {
         let out = mipctl(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with('%'), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with('%'),
+            "{args:?}"
+        );
     }
 }
 
@@ -138,7 +176,11 @@ fn pcap_text_output_and_counts() {
     ));
     let mut broken = samples[0].clone_bytes();
     broken.truncate(27);
-    frames.push(common::frame(&common::Sample { label: "broken", icmp: false, bytes: broken }));
+    frames.push(common::frame(&common::Sample {
+        label: "broken",
+        icmp: false,
+        bytes: broken,
+    }));
     common::write_pcap(&path, &frames);
     let out = mipctl(&["decode", "--pcap", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
@@ -146,7 +188,41 @@ fn pcap_text_output_and_counts() {
     assert!(text.contains("registration request (type 1)"), "{text}");
     assert!(text.contains("identification: b750fac4c28f56a8"), "{text}");
     assert!(text.contains("flags: sbdmGrTx"), "{text}");
-    assert!(text.contains(&format!("{} Mobile IP message(s) decoded, 1 malformed, {} frame(s) read", samples.len(), samples.len() + 2)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} Mobile IP message(s) decoded, 1 malformed, {} frame(s) read",
+            samples.len(),
+            samples.len() + 2
+        )),
+        "{text}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("frame {}", samples.len() + 2)), "{err}");
+    assert!(
+        err.contains(&format!("frame {}", samples.len() + 2)),
+        "{err}"
+    );
+}
+
+/// `examples/registration.pcap` (used by the README's first command) holds
+/// exactly the sample messages; `REGENERATE_EXAMPLES=1` rewrites it.
+#[test]
+fn example_capture_is_current() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registration.pcap");
+    let frames: Vec<Vec<u8>> = common::samples().iter().map(common::frame).collect();
+    if std::env::var_os("REGENERATE_EXAMPLES").is_some() {
+        common::write_pcap(&path, &frames);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.pcap");
+    common::write_pcap(&fresh, &frames);
+    assert_eq!(
+        std::fs::read(&path).expect("examples/registration.pcap exists"),
+        std::fs::read(&fresh).unwrap(),
+        "examples/registration.pcap is stale: run REGENERATE_EXAMPLES=1 cargo test -p mipctl example_capture"
+    );
+    let key = format!("{:x}:{}:hmac-md5", common::MN_HA_SPI, common::MN_HA_KEY);
+    let out = mipctl(&["decode", "--pcap", path.to_str().unwrap(), "--key", &key]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("authenticator_ok=true"));
 }

@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 
 use mip_security::{Algorithm, Key, ReplayProtection, SecurityAssociation};
+use mip_wire::codes::{Encapsulation, ReplyCode};
 use mip_wire::extension::{
     append_auth_extension, AuthKind, Extension, GenAuthSubtype, MobileNetwork, MobileNetworkAck,
     MobileNetworkAckCode, RevocationSupport, UdpTunnelReply, UdpTunnelReplyCode, UdpTunnelRequest,
 };
-use mip_wire::codes::{Encapsulation, ReplyCode};
 use mip_wire::icmp::{
     AdvertisementCode, AdvertisementExtension, AdvertisementFlags, AgentAdvertisement,
     AgentSolicitation, MobilityAgentAdvertisement, RouterAddress,
@@ -25,7 +25,12 @@ pub const FA_HA_SPI: u32 = 0x1001;
 pub const FA_HA_KEY: &str = "87654321876543218765432187654321";
 
 pub fn mn_ha_sa(alg: Algorithm) -> SecurityAssociation {
-    SecurityAssociation::new(MN_HA_SPI, alg, Key::from_hex(MN_HA_KEY).unwrap(), ReplayProtection::default())
+    SecurityAssociation::new(
+        MN_HA_SPI,
+        alg,
+        Key::from_hex(MN_HA_KEY).unwrap(),
+        ReplayProtection::default(),
+    )
 }
 
 pub fn fa_ha_sa() -> SecurityAssociation {
@@ -49,7 +54,16 @@ fn sign(buf: &mut Vec<u8>, kind: AuthKind, sa: &SecurityAssociation) {
 }
 
 pub fn request_flags_all() -> RequestFlags {
-    RequestFlags { s: true, b: true, d: true, m: true, g: true, r: false, t: true, x: false }
+    RequestFlags {
+        s: true,
+        b: true,
+        d: true,
+        m: true,
+        g: true,
+        r: false,
+        t: true,
+        x: false,
+    }
 }
 
 /// One of each message the product speaks.
@@ -61,7 +75,11 @@ pub fn samples() -> Vec<Sample> {
 
     // 1. Request with NAI, MN-HA (HMAC-MD5) and FA-HA authentication.
     let req = RegistrationRequest {
-        flags: RequestFlags { g: true, t: true, ..Default::default() },
+        flags: RequestFlags {
+            g: true,
+            t: true,
+            ..Default::default()
+        },
         lifetime: 36000,
         home_address: hoa,
         home_agent: ha,
@@ -72,7 +90,11 @@ pub fn samples() -> Vec<Sample> {
     let mut b = req.to_bytes();
     sign(&mut b, AuthKind::MnHa, &mn_ha_sa(Algorithm::HmacMd5));
     sign(&mut b, AuthKind::FaHa, &fa_ha_sa());
-    out.push(Sample { label: "request-nai-mnha-faha", icmp: false, bytes: b });
+    out.push(Sample {
+        label: "request-nai-mnha-faha",
+        icmp: false,
+        bytes: b,
+    });
 
     // 2. Request with every flag, the RFC 3519/3543/5177/3115/3024 extensions,
     //    an unknown skippable one, an MN-FA challenge and MN-AAA auth.
@@ -94,19 +116,51 @@ pub fn samples() -> Vec<Sample> {
                 reserved3: 0,
             }),
             Extension::EncapsulatingDeliveryStyle,
-            Extension::RevocationSupport(RevocationSupport { i_bit_supported: true, reserved: 0, timestamp: 0x5f00_0001 }),
-            Extension::MobileNetwork(MobileNetwork::Request { prefix_length: 24, prefix: Ipv4Addr::new(192, 168, 50, 0) }),
-            Extension::Cvse { reserved: 0, vendor_id: 9, vendor_type: 7, data: vec![1, 2, 3, 4] },
-            Extension::Nvse { reserved: 0, vendor_id: 9, vendor_type: 1, data: b"session-1".to_vec() },
-            Extension::UnknownSkippable { ty: 200, data: vec![0xde, 0xad, 0xbe, 0xef] },
+            Extension::RevocationSupport(RevocationSupport {
+                i_bit_supported: true,
+                reserved: 0,
+                timestamp: 0x5f00_0001,
+            }),
+            Extension::MobileNetwork(MobileNetwork::Request {
+                prefix_length: 24,
+                prefix: Ipv4Addr::new(192, 168, 50, 0),
+            }),
+            Extension::Cvse {
+                reserved: 0,
+                vendor_id: 9,
+                vendor_type: 7,
+                data: vec![1, 2, 3, 4],
+            },
+            Extension::Nvse {
+                reserved: 0,
+                vendor_id: 9,
+                vendor_type: 1,
+                data: b"session-1".to_vec(),
+            },
+            Extension::UnknownSkippable {
+                ty: 200,
+                data: vec![0xde, 0xad, 0xbe, 0xef],
+            },
             Extension::Nai(b"user@left.com".to_vec()),
             Extension::MnFaChallenge(vec![0x11; 16]),
         ],
     };
     let mut b = req.to_bytes();
-    sign(&mut b, AuthKind::MnHa, &mn_ha_sa(Algorithm::KeyedMd5PrefixSuffix));
-    sign(&mut b, AuthKind::Generalized(GenAuthSubtype::MnAaa), &mn_ha_sa(Algorithm::HmacMd5));
-    out.push(Sample { label: "request-all-flags-extensions", icmp: false, bytes: b });
+    sign(
+        &mut b,
+        AuthKind::MnHa,
+        &mn_ha_sa(Algorithm::KeyedMd5PrefixSuffix),
+    );
+    sign(
+        &mut b,
+        AuthKind::Generalized(GenAuthSubtype::MnAaa),
+        &mn_ha_sa(Algorithm::HmacMd5),
+    );
+    out.push(Sample {
+        label: "request-all-flags-extensions",
+        icmp: false,
+        bytes: b,
+    });
 
     // 3. Reply: accepted, UDP tunnel reply, mobile network ack, MN-HA signed.
     let rep = RegistrationReply {
@@ -133,7 +187,11 @@ pub fn samples() -> Vec<Sample> {
     };
     let mut b = rep.to_bytes();
     sign(&mut b, AuthKind::MnHa, &mn_ha_sa(Algorithm::HmacMd5));
-    out.push(Sample { label: "reply-accepted", icmp: false, bytes: b });
+    out.push(Sample {
+        label: "reply-accepted",
+        icmp: false,
+        bytes: b,
+    });
 
     // 4. Reply: 133 identification mismatch.
     let rep = RegistrationReply {
@@ -145,8 +203,16 @@ pub fn samples() -> Vec<Sample> {
         extensions: vec![],
     };
     let mut b = rep.to_bytes();
-    sign(&mut b, AuthKind::MnHa, &mn_ha_sa(Algorithm::KeyedMd5PrefixSuffix));
-    out.push(Sample { label: "reply-133", icmp: false, bytes: b });
+    sign(
+        &mut b,
+        AuthKind::MnHa,
+        &mn_ha_sa(Algorithm::KeyedMd5PrefixSuffix),
+    );
+    out.push(Sample {
+        label: "reply-133",
+        icmp: false,
+        bytes: b,
+    });
 
     // 5. Registration Revocation and 6. its acknowledgement (RFC 3543).
     let rev = RegistrationRevocation {
@@ -162,7 +228,11 @@ pub fn samples() -> Vec<Sample> {
     };
     let mut b = rev.to_bytes();
     sign(&mut b, AuthKind::FaHa, &fa_ha_sa());
-    out.push(Sample { label: "revocation", icmp: false, bytes: b });
+    out.push(Sample {
+        label: "revocation",
+        icmp: false,
+        bytes: b,
+    });
     let ack = RevocationAck {
         reserved: 0,
         inform: true,
@@ -173,21 +243,37 @@ pub fn samples() -> Vec<Sample> {
     };
     let mut b = ack.to_bytes();
     sign(&mut b, AuthKind::FaHa, &fa_ha_sa());
-    out.push(Sample { label: "revocation-ack", icmp: false, bytes: b });
+    out.push(Sample {
+        label: "revocation-ack",
+        icmp: false,
+        bytes: b,
+    });
 
     // 7. UDP tunnel data carrying a small IPv4 packet.
-    let inner = ipv4(hoa, Ipv4Addr::new(192, 0, 2, 7), Protocol::Udp, &[0, 7, 0, 7, 0, 10, 0, 0, 0x41, 0x42]);
+    let inner = ipv4(
+        hoa,
+        Ipv4Addr::new(192, 0, 2, 7),
+        Protocol::Udp,
+        &[0, 7, 0, 7, 0, 10, 0, 0, 0x41, 0x42],
+    );
     let mut b = vec![0u8; inner.len() + 4];
     let n = encapsulate_tunnel_data(Protocol::IpIp, &inner, &mut b).unwrap();
     b.truncate(n);
-    out.push(Sample { label: "tunnel-data", icmp: false, bytes: b });
+    out.push(Sample {
+        label: "tunnel-data",
+        icmp: false,
+        bytes: b,
+    });
 
     // 8. Agent advertisement: router address, mobility agent extension,
     //    prefix lengths, padding, FA challenge.
     let mut adv = AgentAdvertisement::new(
         AdvertisementCode::from(0),
         1800,
-        vec![RouterAddress { address: Ipv4Addr::new(67, 0, 0, 31), preference: 0 }],
+        vec![RouterAddress {
+            address: Ipv4Addr::new(67, 0, 0, 31),
+            preference: 0,
+        }],
         MobilityAgentAdvertisement {
             sequence: 257,
             registration_lifetime: 3600,
@@ -201,13 +287,23 @@ pub fn samples() -> Vec<Sample> {
             care_of_addresses: vec![Ipv4Addr::new(68, 0, 0, 31)],
         },
     );
-    adv.extensions.push(AdvertisementExtension::PrefixLengths(vec![8]));
-    adv.extensions.push(AdvertisementExtension::FaChallenge(vec![0x5a; 8]));
+    adv.extensions
+        .push(AdvertisementExtension::PrefixLengths(vec![8]));
+    adv.extensions
+        .push(AdvertisementExtension::FaChallenge(vec![0x5a; 8]));
     adv.extensions.push(AdvertisementExtension::Pad);
-    out.push(Sample { label: "advertisement", icmp: true, bytes: adv.to_bytes().unwrap() });
+    out.push(Sample {
+        label: "advertisement",
+        icmp: true,
+        bytes: adv.to_bytes().unwrap(),
+    });
 
     // 9. Agent solicitation.
-    out.push(Sample { label: "solicitation", icmp: true, bytes: AgentSolicitation::default().to_bytes() });
+    out.push(Sample {
+        label: "solicitation",
+        icmp: true,
+        bytes: AgentSolicitation::default().to_bytes(),
+    });
     out
 }
 
@@ -217,7 +313,13 @@ pub fn ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: Protocol, payload: &[u8]) ->
 }
 
 /// An IPv4 packet around `payload` with the given TTL.
-pub fn ipv4_ttl(src: Ipv4Addr, dst: Ipv4Addr, protocol: Protocol, ttl: u8, payload: &[u8]) -> Vec<u8> {
+pub fn ipv4_ttl(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    protocol: Protocol,
+    ttl: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let repr = Ipv4Repr {
         tos: 0,
         identification: 1,
@@ -259,11 +361,15 @@ pub fn frame(s: &Sample) -> Vec<u8> {
 pub fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
     use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
     let file = std::fs::File::create(path).unwrap();
-    let header = PcapHeader { datalink: pcap_file::DataLink::RAW, ..Default::default() };
+    let header = PcapHeader {
+        datalink: pcap_file::DataLink::RAW,
+        ..Default::default()
+    };
     let mut w = PcapWriter::with_header(file, header).unwrap();
     for (i, f) in frames.iter().enumerate() {
         let ts = std::time::Duration::from_secs(1_700_000_000 + i as u64);
-        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f)).unwrap();
+        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f))
+            .unwrap();
     }
 }
 
