@@ -121,10 +121,11 @@ impl Message {
             Message::RegistrationRequest(m) => m.to_bytes(),
             Message::RegistrationReply(m) => m.to_bytes(),
             Message::TunnelData(h, payload) => {
+                // `h.emit`, not `encapsulate_tunnel_data`, which writes
+                // Reserved as zero: the header keeps it as received.
                 let mut out = vec![0u8; h.buffer_len() + payload.len()];
-                let n =
-                    crate::udp_tunnel::encapsulate_tunnel_data(h.next_header, payload, &mut out)?;
-                out.truncate(n);
+                let n = h.emit(&mut out)?;
+                out[n..].copy_from_slice(payload);
                 out
             }
             Message::RegistrationRevocation(m) => m.to_bytes(),
