@@ -11,6 +11,8 @@
 //!   `% Invalid input detected at '^' marker.`, `% Ambiguous command`) listing what was
 //!   expected. The console parses locally, so a typo never reaches the daemon.
 
+pub mod views;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::Ipv4Addr;

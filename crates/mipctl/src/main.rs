@@ -3,6 +3,8 @@
 mod capture;
 mod decode;
 
+use mipctl::client;
+
 use decode::DecodeKey;
 use mip_wire::ipv4::{Ipv4Packet, Protocol};
 use mip_wire::message::Transport;
@@ -11,6 +13,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
+  mipctl [--socket PATH] [--json] [--show-keys] show ip mobile ...
+  mipctl [--socket PATH] [--json] clear ip mobile ...
   mipctl decode (--hex HEX | --pcap FILE) [--json] [--key SPI:HEXKEY[:hmac-md5|prefix-suffix]]...
 
   decode   print Mobile IP messages in readable form (or one JSON object per
@@ -19,7 +23,26 @@ usage:
            --pcap reads a pcap or pcapng file and decodes UDP port 434 and
            ICMP types 9 and 10. --key verifies authenticators whose SPI
            matches; the SPI is hexadecimal as in the router syntax (100 = 256).
-exit status: 0 success, 1 failure, 2 malformed input or bad arguments";
+
+  show     ask mipd and print in the router's style: show ip mobile
+           {binding [A | home-agent A | nai NAI [session-id ID] | summary] |
+           host [A | group | counters [A]] | secure {host | visitor |
+           foreign-agent | home-agent} [A | nai NAI] [summary] | traffic |
+           violation | globals | tunnel}. Words may be abbreviated
+           (sh ip mob bind). --json prints the answer's data as indented JSON
+           instead. Keys are hidden unless --show-keys. SPIs are hexadecimal;
+           times are UTC (MM/DD/YY hh:mm:ss); an infinite lifetime is INFINITE.
+  clear    clear ip mobile {binding {all | A | nai NAI [session-id ID]} |
+           traffic [undo] | secure KIND {A | nai NAI | all} [load]}; prints
+           nothing on success, like a router (--json prints the answer's data).
+  reload   reload mipd's configuration (as SIGHUP does).
+
+  --socket PATH   control socket (default: $MIPCTL_SOCKET, else
+                  /run/mipd/control.sock)
+  MIPCTL_TIMEOUT  seconds to wait for mipd's answer (default 5)
+
+exit status: 0 success, 1 failure (mipd unreachable or refused the command),
+2 malformed input, unknown or incomplete command, bad arguments";
 
 /// Exit status for malformed input and bad arguments.
 const EXIT_MALFORMED: u8 = 2;
@@ -44,11 +67,13 @@ fn usage_error(msg: impl Into<String>) -> (u8, String) {
 fn run(args: &[String]) -> CmdResult {
     match args.first().map(String::as_str) {
         None | Some("-h") | Some("--help") | Some("help") => {
-            println!("{USAGE}");
+            // A closed stdout (`mipctl --help | head`) is not an error.
+            let _ =
+                std::io::Write::write_all(&mut std::io::stdout(), format!("{USAGE}\n").as_bytes());
             Ok(ExitCode::SUCCESS)
         }
         Some("decode") => decode_cmd(&args[1..]),
-        Some(other) => Err(usage_error(format!("Invalid input detected at '{other}'"))),
+        Some(_) => client::control_cmd(args),
     }
 }
 
