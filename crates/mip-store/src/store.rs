@@ -1,0 +1,1130 @@
+//! The store: journal writer, group commit, checkpoints and recovery.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTableMetadata, TableDefinition, TableError,
+};
+
+use crate::error::StoreError;
+use crate::fsutil::{self, DirLock};
+use crate::journal::{self, JournalHeader, TailMode, HEADER_LEN};
+use crate::op::{Op, Table};
+
+/// Name of the checkpoint database in the state directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.redb";
+
+const META: TableDefinition<'static, &'static str, &'static [u8]> =
+    TableDefinition::new("mip_store_meta");
+const META_FORMAT: &str = "format";
+const META_GENERATION: &str = "generation";
+const META_SEQ: &str = "seq";
+const FORMAT_TAG: &[u8] = b"mip-store checkpoint v1";
+
+/// When the journal is made durable against power loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// fdatasync after every [`Store::apply`]: a power cut loses nothing that was applied, at
+    /// the cost of one disk flush per batch (a few hundred to a few thousand batches/s).
+    EveryBatch,
+    /// Group commit: a background thread fdatasyncs the journal every interval (and
+    /// [`Store::sync`] does it on demand). A power cut loses at most the batches applied in the
+    /// last interval (plus the time of one fdatasync); a process crash loses nothing.
+    Interval(Duration),
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy::Interval(Duration::from_millis(50))
+    }
+}
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// When the journal is fdatasynced. Default: every 50 ms.
+    pub sync: SyncPolicy,
+    /// Journal size (bytes of records) from which [`Store::needs_checkpoint`] says yes and
+    /// [`Store::maintain`] starts a background checkpoint. Default: 64 MiB.
+    pub checkpoint_bytes: u64,
+    /// Page cache of the checkpoint database, in bytes. Default: 32 MiB.
+    pub cache_bytes: usize,
+    /// Have redb verify the checksum of every page of the checkpoint database at open (reads
+    /// the whole file: about 0.1 s per million records). A damaged file then fails with a
+    /// clear error; without it redb trusts the file and may panic on damage later (the store
+    /// catches such panics when built with `panic = "unwind"`). Default: on.
+    pub verify_checkpoint_on_open: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync: SyncPolicy::default(),
+            checkpoint_bytes: 64 << 20,
+            cache_bytes: 32 << 20,
+            verify_checkpoint_on_open: true,
+        }
+    }
+}
+
+/// A journal replayed at open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayedJournal {
+    /// The journal file.
+    pub path: PathBuf,
+    /// Its generation.
+    pub generation: u64,
+    /// Batches replayed from it.
+    pub batches: u64,
+    /// Ops replayed from it.
+    pub ops: u64,
+    /// Bytes of intact records in it.
+    pub bytes: u64,
+}
+
+/// Something recovery repaired on its own and the operator should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecoveryWarning {
+    /// The last journal ended in an incomplete or damaged record (a write cut short by the
+    /// crash, or pages a power cut did not keep). Everything from `offset` on was discarded;
+    /// none of it had been reported durable by an fdatasync.
+    TornTail {
+        /// The journal file.
+        path: PathBuf,
+        /// Offset of the first discarded byte.
+        offset: u64,
+        /// Bytes discarded.
+        discarded_bytes: u64,
+        /// Intact records found after the damage (power cut only) and discarded with it.
+        discarded_records: u64,
+        /// What was wrong at `offset`.
+        reason: String,
+    },
+}
+
+impl fmt::Display for RecoveryWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecoveryWarning::TornTail {
+                path,
+                offset,
+                discarded_bytes,
+                discarded_records,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "journal {} ends in a torn record at offset {offset} ({reason}); \
+                     discarded {discarded_bytes} bytes",
+                    path.display()
+                )?;
+                if *discarded_records > 0 {
+                    write!(
+                        f,
+                        " including {discarded_records} unsynced record(s) after the damage"
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What [`Store::open`] found and did.
+#[derive(Clone, Debug)]
+pub struct Recovery {
+    /// The state directory was new (or held no checkpoint yet).
+    pub created: bool,
+    /// Journal generation the checkpoint included before this open.
+    pub checkpoint_generation: u64,
+    /// Last batch the checkpoint included before this open.
+    pub checkpoint_seq: u64,
+    /// Journals replayed into the checkpoint, oldest first.
+    pub journals: Vec<ReplayedJournal>,
+    /// Batches replayed from journals.
+    pub batches_replayed: u64,
+    /// Ops replayed from journals.
+    pub ops_replayed: u64,
+    /// Sequence number of the last batch recovered; the next `apply` gets this plus one.
+    pub last_seq: u64,
+    /// Leftover files of interrupted checkpoints or journal creations that were removed.
+    pub stale_files_removed: usize,
+    /// Damage repaired on the way (torn tails).
+    pub warnings: Vec<RecoveryWarning>,
+    /// Time spent in `open`.
+    pub elapsed: Duration,
+}
+
+/// What one checkpoint did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckpointStats {
+    /// Journal generation the checkpoint now includes.
+    pub generation: u64,
+    /// Last batch the checkpoint now includes.
+    pub last_seq: u64,
+    /// Journals folded in.
+    pub journals: usize,
+    /// Batches folded in.
+    pub batches: u64,
+    /// Ops folded in.
+    pub ops: u64,
+    /// Journal bytes folded in.
+    pub bytes: u64,
+    /// Time taken (fold, commit, removal of the journals).
+    pub elapsed: Duration,
+}
+
+/// The journal being appended to.
+#[derive(Debug)]
+struct ActiveJournal {
+    path: PathBuf,
+    generation: u64,
+    file: File,
+    /// End of the last complete record written (page cache).
+    written: AtomicU64,
+    /// Everything before this offset has been fdatasynced.
+    synced: AtomicU64,
+}
+
+impl ActiveJournal {
+    fn sync(&self) -> Result<(), StoreError> {
+        let w = self.written.load(Ordering::Acquire);
+        if self.synced.load(Ordering::Acquire) >= w {
+            return Ok(());
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::io(&self.path, "fdatasync journal", e))?;
+        self.synced.fetch_max(w, Ordering::AcqRel);
+        Ok(())
+    }
+
+    fn records_bytes(&self) -> u64 {
+        self.written.load(Ordering::Relaxed) - HEADER_LEN
+    }
+}
+
+/// State shared with the syncer thread.
+#[derive(Debug)]
+struct Shared {
+    current: Mutex<Arc<ActiveJournal>>,
+    failed: AtomicBool,
+    failure: Mutex<Option<String>>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn syncer_loop(shared: Arc<Shared>, interval: Duration) {
+    loop {
+        {
+            let guard = lock(&shared.stop);
+            let (guard, _) = shared
+                .wake
+                .wait_timeout_while(guard, interval, |stop| !*stop)
+                .unwrap_or_else(|e| e.into_inner());
+            if *guard {
+                return;
+            }
+        }
+        let journal = lock(&shared.current).clone();
+        if let Err(e) = journal.sync() {
+            *lock(&shared.failure) = Some(e.to_string());
+            shared.failed.store(true, Ordering::Release);
+            return;
+        }
+    }
+}
+
+/// The persistent store. See the crate documentation.
+pub struct Store {
+    dir: PathBuf,
+    db_path: PathBuf,
+    options: Options,
+    db: Arc<Database>,
+    journal: Arc<ActiveJournal>,
+    shared: Arc<Shared>,
+    syncer: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<Result<CheckpointStats, StoreError>>>,
+    /// Journals rotated out and not yet folded into the checkpoint, oldest first.
+    closed: Vec<(u64, PathBuf)>,
+    checkpoint_generation: u64,
+    checkpoint_seq: u64,
+    last_seq: u64,
+    buf: Vec<u8>,
+    poisoned: Option<String>,
+    // Last, so the lock is released after everything else is closed.
+    _lock: DirLock,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("journal", &self.journal.path)
+            .field("journal_bytes", &self.journal.records_bytes())
+            .field("last_seq", &self.last_seq)
+            .field("checkpoint_generation", &self.checkpoint_generation)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+/// Runs redb work, turning a panic inside redb (which a damaged file can provoke) into an error.
+fn no_panic<T>(db_path: &Path, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(StoreError::CheckpointCorrupt {
+            path: db_path.to_owned(),
+            reason: format!("redb failed: {}", panic_text(&payload)),
+        }),
+    }
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+fn meta_u64(path: &Path, bytes: Option<&[u8]>, what: &str) -> Result<u64, StoreError> {
+    match bytes {
+        Some(b) if b.len() == 8 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            Ok(u64::from_le_bytes(a))
+        }
+        _ => Err(StoreError::CheckpointCorrupt {
+            path: path.to_owned(),
+            reason: format!("metadata entry {what:?} missing or malformed"),
+        }),
+    }
+}
+
+/// Reads `(generation, seq)` from the checkpoint; `None` when it has no metadata table.
+fn read_meta(db: &Database, path: &Path) -> Result<Option<(u64, u64)>, StoreError> {
+    let rtx = db
+        .begin_read()
+        .map_err(|e| StoreError::redb(path, "read checkpoint", e))?;
+    let table = match rtx.open_table(META) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(StoreError::redb(path, "read checkpoint metadata", e)),
+    };
+    let get = |key: &str| -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(table
+            .get(key)
+            .map_err(|e| StoreError::redb(path, "read checkpoint metadata", e))?
+            .map(|g| g.value().to_vec()))
+    };
+    match get(META_FORMAT)? {
+        Some(f) if f == FORMAT_TAG => {}
+        Some(f) => {
+            return Err(StoreError::NotOurs {
+                path: path.to_owned(),
+                reason: format!(
+                    "checkpoint format {:?}, this build reads {:?}",
+                    String::from_utf8_lossy(&f),
+                    String::from_utf8_lossy(FORMAT_TAG)
+                ),
+            })
+        }
+        None => {
+            return Err(StoreError::NotOurs {
+                path: path.to_owned(),
+                reason: "metadata table without a format tag".into(),
+            })
+        }
+    }
+    let generation = meta_u64(path, get(META_GENERATION)?.as_deref(), META_GENERATION)?;
+    let seq = meta_u64(path, get(META_SEQ)?.as_deref(), META_SEQ)?;
+    Ok(Some((generation, seq)))
+}
+
+fn db_has_tables(db: &Database, path: &Path) -> Result<bool, StoreError> {
+    let rtx = db
+        .begin_read()
+        .map_err(|e| StoreError::redb(path, "read checkpoint", e))?;
+    let mut tables = rtx
+        .list_tables()
+        .map_err(|e| StoreError::redb(path, "list checkpoint tables", e))?;
+    Ok(tables.next().is_some())
+}
+
+fn init_meta(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let ctx = "initialise checkpoint";
+    let mut txn = db
+        .begin_write()
+        .map_err(|e| StoreError::redb(path, ctx, e))?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| StoreError::redb(path, ctx, e))?;
+    txn.set_quick_repair(true);
+    {
+        let mut meta = txn
+            .open_table(META)
+            .map_err(|e| StoreError::redb(path, ctx, e))?;
+        meta.insert(META_FORMAT, FORMAT_TAG)
+            .map_err(|e| StoreError::redb(path, ctx, e))?;
+        meta.insert(META_GENERATION, &0u64.to_le_bytes()[..])
+            .map_err(|e| StoreError::redb(path, ctx, e))?;
+        meta.insert(META_SEQ, &0u64.to_le_bytes()[..])
+            .map_err(|e| StoreError::redb(path, ctx, e))?;
+        for t in Table::ALL {
+            txn.open_table(t.definition())
+                .map_err(|e| StoreError::redb(path, ctx, e))?;
+        }
+    }
+    txn.commit().map_err(|e| StoreError::redb(path, ctx, e))
+}
+
+/// What a fold did.
+#[derive(Debug)]
+struct Folded {
+    generation: u64,
+    last_seq: u64,
+    journals: Vec<ReplayedJournal>,
+    torn: Option<(PathBuf, journal::TornTail)>,
+}
+
+/// Applies the journals (consecutive generations, oldest first, the first continuing from
+/// batch `prev_seq`) to the checkpoint in ONE durable write transaction that also records the
+/// last generation and batch included. Either all of it commits or none.
+fn fold(
+    db: &Database,
+    db_path: &Path,
+    journals: &[(u64, PathBuf)],
+    prev_seq: u64,
+    tolerant_last: bool,
+) -> Result<Folded, StoreError> {
+    let ctx = "checkpoint";
+    let rerr = |e: redb::Error| StoreError::redb(db_path, ctx, e);
+    let mut txn = db.begin_write().map_err(|e| rerr(e.into()))?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| rerr(e.into()))?;
+    // Saves the allocator state with the commit so that a crash during the next checkpoint
+    // does not cost a full repair walk at the next open.
+    txn.set_quick_repair(true);
+    let mut out = Folded {
+        generation: 0,
+        last_seq: prev_seq,
+        journals: Vec::with_capacity(journals.len()),
+        torn: None,
+    };
+    {
+        let mut tables = Vec::with_capacity(Table::ALL.len());
+        for t in Table::ALL {
+            tables.push(txn.open_table(t.definition()).map_err(|e| rerr(e.into()))?);
+        }
+        let mut meta = txn.open_table(META).map_err(|e| rerr(e.into()))?;
+        for (i, (generation, path)) in journals.iter().enumerate() {
+            let mode = if tolerant_last && i + 1 == journals.len() {
+                TailMode::Tolerant
+            } else {
+                TailMode::Strict
+            };
+            let res = journal::scan_journal(path, *generation, out.last_seq, mode, |batch| {
+                for op in batch.ops() {
+                    let table = &mut tables[usize::from(op.table().id() - 1)];
+                    match op {
+                        Op::Put { key, value, .. } => {
+                            table.insert(key, value).map_err(|e| rerr(e.into()))?;
+                        }
+                        Op::Delete { key, .. } => {
+                            table.remove(key).map_err(|e| rerr(e.into()))?;
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            out.generation = *generation;
+            out.last_seq = res.last_seq;
+            out.journals.push(ReplayedJournal {
+                path: path.clone(),
+                generation: *generation,
+                batches: res.batches,
+                ops: res.ops,
+                bytes: res.valid_end - HEADER_LEN,
+            });
+            if let Some(t) = res.torn {
+                out.torn = Some((path.clone(), t));
+            }
+        }
+        meta.insert(META_GENERATION, &out.generation.to_le_bytes()[..])
+            .map_err(|e| rerr(e.into()))?;
+        meta.insert(META_SEQ, &out.last_seq.to_le_bytes()[..])
+            .map_err(|e| rerr(e.into()))?;
+    }
+    txn.commit().map_err(|e| rerr(e.into()))?;
+    Ok(out)
+}
+
+/// Removes folded journals (now older than the checkpoint) and makes that durable.
+fn remove_journals(dir: &Path, journals: &[(u64, PathBuf)]) -> Result<(), StoreError> {
+    for (_, path) in journals {
+        fsutil::remove_file(path)?;
+    }
+    fsutil::sync_dir(dir)
+}
+
+/// A full background or foreground checkpoint of closed journals.
+fn fold_and_remove(
+    db: &Database,
+    db_path: &Path,
+    dir: &Path,
+    journals: &[(u64, PathBuf)],
+    prev_seq: u64,
+) -> Result<CheckpointStats, StoreError> {
+    let started = Instant::now();
+    let folded = no_panic(db_path, || fold(db, db_path, journals, prev_seq, false))?;
+    // The checkpoint is committed; a failure to remove the folded journals loses nothing
+    // (the next open removes journals the checkpoint includes), so it does not fail the
+    // checkpoint.
+    let _ = remove_journals(dir, journals);
+    Ok(CheckpointStats {
+        generation: folded.generation,
+        last_seq: folded.last_seq,
+        journals: folded.journals.len(),
+        batches: folded.journals.iter().map(|j| j.batches).sum(),
+        ops: folded.journals.iter().map(|j| j.ops).sum(),
+        bytes: folded.journals.iter().map(|j| j.bytes).sum(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Creates journal `generation` atomically: header into a temporary file, fsync, rename,
+/// fsync of the directory. A crash leaves either no journal of that generation or a complete
+/// empty one (plus possibly a temporary file, removed at the next open).
+fn create_journal(
+    dir: &Path,
+    generation: u64,
+    prev_seq: u64,
+) -> Result<Arc<ActiveJournal>, StoreError> {
+    let path = dir.join(fsutil::journal_name(generation));
+    let tmp = dir.join(format!("{}.tmp", fsutil::journal_name(generation)));
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| StoreError::io(&tmp, "create journal", e))?;
+    let header = journal::encode_header(JournalHeader {
+        generation,
+        prev_seq,
+    });
+    file.write_all_at(&header, 0)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| StoreError::io(&tmp, "write journal header", e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, "install journal", e))?;
+    fsutil::sync_dir(dir)?;
+    Ok(Arc::new(ActiveJournal {
+        path,
+        generation,
+        file,
+        written: AtomicU64::new(HEADER_LEN),
+        synced: AtomicU64::new(HEADER_LEN),
+    }))
+}
+
+/// Writes `buf` at `offset`: one `pwrite(2)`, more only if the kernel writes short.
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.write_at(&buf[done..], offset + done as u64) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0700) the state directory `dir`, locks it, and recovers:
+    /// every journal newer than the checkpoint is folded into the checkpoint database (a torn
+    /// tail of the last one is discarded with a warning), leftovers of interrupted checkpoints
+    /// are removed, and a fresh journal is started. Afterwards [`Store::iter`] yields the
+    /// complete recovered state.
+    pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<(Store, Recovery), StoreError> {
+        let started = Instant::now();
+        let dir = dir.as_ref().to_path_buf();
+        fsutil::ensure_dir(&dir)?;
+        let dir_lock = DirLock::acquire(&dir)?;
+        let listing = fsutil::list_dir(&dir)?;
+        let mut stale_files_removed = 0;
+        for tmp in &listing.temporaries {
+            fsutil::remove_file(tmp)?;
+            stale_files_removed += 1;
+        }
+
+        let db_path = dir.join(CHECKPOINT_FILE);
+        let db_exists = match std::fs::symlink_metadata(&db_path) {
+            Ok(_) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(StoreError::io(&db_path, "stat checkpoint", e)),
+        };
+        if !db_exists {
+            if let Some((_, first)) = listing.journals.first() {
+                return Err(StoreError::CheckpointCorrupt {
+                    path: db_path,
+                    reason: format!(
+                        "missing, but journal {} exists: the state before it is gone",
+                        first.display()
+                    ),
+                });
+            }
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&db_path)
+                .map_err(|e| StoreError::io(&db_path, "create checkpoint", e))?;
+        }
+        let mut builder = redb::Builder::new();
+        builder
+            .set_cache_size(options.cache_bytes)
+            .set_check_integrity_on_open(options.verify_checkpoint_on_open);
+        let db = no_panic(&db_path, || {
+            builder.create(&db_path).map_err(|e| match e {
+                redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
+                    StoreError::CheckpointCorrupt {
+                        path: db_path.clone(),
+                        reason,
+                    }
+                }
+                e => StoreError::redb(&db_path, "open checkpoint", e),
+            })
+        })?;
+
+        let meta = no_panic(&db_path, || read_meta(&db, &db_path))?;
+        let mut created = false;
+        let (checkpoint_generation, checkpoint_seq) = match meta {
+            Some(m) => m,
+            None => {
+                if no_panic(&db_path, || db_has_tables(&db, &db_path))? {
+                    return Err(StoreError::NotOurs {
+                        path: db_path,
+                        reason: "a redb database without mip-store metadata".into(),
+                    });
+                }
+                if let Some((_, first)) = listing.journals.first() {
+                    return Err(StoreError::CheckpointCorrupt {
+                        path: db_path,
+                        reason: format!(
+                            "empty, but journal {} exists: the state before it is gone",
+                            first.display()
+                        ),
+                    });
+                }
+                no_panic(&db_path, || init_meta(&db, &db_path))?;
+                created = true;
+                (0, 0)
+            }
+        };
+
+        // Journals the checkpoint already includes: leftovers of a checkpoint interrupted
+        // between its commit and the removal of its journals.
+        let (stale, live): (Vec<_>, Vec<_>) = listing
+            .journals
+            .into_iter()
+            .partition(|(g, _)| *g <= checkpoint_generation);
+        for (i, (generation, path)) in live.iter().enumerate() {
+            let expected = checkpoint_generation + 1 + i as u64;
+            if *generation != expected {
+                return Err(StoreError::corrupt(
+                    path,
+                    0,
+                    format!(
+                        "journal generation {expected} is missing (checkpoint includes up to {checkpoint_generation})"
+                    ),
+                ));
+            }
+        }
+        if !stale.is_empty() {
+            remove_journals(&dir, &stale)?;
+            stale_files_removed += stale.len();
+        }
+
+        let mut recovery = Recovery {
+            created,
+            checkpoint_generation,
+            checkpoint_seq,
+            journals: Vec::new(),
+            batches_replayed: 0,
+            ops_replayed: 0,
+            last_seq: checkpoint_seq,
+            stale_files_removed,
+            warnings: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        let (mut generation, mut seq) = (checkpoint_generation, checkpoint_seq);
+        if !live.is_empty() {
+            let folded = no_panic(&db_path, || {
+                fold(&db, &db_path, &live, checkpoint_seq, true)
+            })?;
+            generation = folded.generation;
+            seq = folded.last_seq;
+            recovery.batches_replayed = folded.journals.iter().map(|j| j.batches).sum();
+            recovery.ops_replayed = folded.journals.iter().map(|j| j.ops).sum();
+            recovery.journals = folded.journals;
+            recovery.last_seq = seq;
+            if let Some((path, t)) = folded.torn {
+                recovery.warnings.push(RecoveryWarning::TornTail {
+                    path,
+                    offset: t.offset,
+                    discarded_bytes: t.file_len - t.offset,
+                    discarded_records: t.discarded_records,
+                    reason: t.reason,
+                });
+            }
+        }
+
+        let journal = create_journal(&dir, generation + 1, seq)?;
+        if !live.is_empty() {
+            remove_journals(&dir, &live)?;
+        }
+
+        let shared = Arc::new(Shared {
+            current: Mutex::new(journal.clone()),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let syncer = match options.sync {
+            SyncPolicy::EveryBatch => None,
+            SyncPolicy::Interval(interval) => {
+                let shared = shared.clone();
+                Some(
+                    std::thread::Builder::new()
+                        .name("mip-store-sync".into())
+                        .spawn(move || syncer_loop(shared, interval))
+                        .map_err(|e| StoreError::io(&dir, "start journal sync thread", e))?,
+                )
+            }
+        };
+        recovery.elapsed = started.elapsed();
+        let store = Store {
+            dir,
+            db_path,
+            options,
+            db: Arc::new(db),
+            journal,
+            shared,
+            syncer,
+            checkpointer: None,
+            closed: Vec::new(),
+            checkpoint_generation: generation,
+            checkpoint_seq: seq,
+            last_seq: seq,
+            buf: Vec::with_capacity(4096),
+            poisoned: None,
+            _lock: dir_lock,
+        };
+        Ok((store, recovery))
+    }
+
+    fn check_writable(&mut self) -> Result<(), StoreError> {
+        if self.poisoned.is_none() && self.shared.failed.load(Ordering::Acquire) {
+            let reason = lock(&self.shared.failure)
+                .clone()
+                .unwrap_or_else(|| "journal sync failed".into());
+            self.poisoned = Some(reason);
+        }
+        match &self.poisoned {
+            Some(reason) => Err(StoreError::Poisoned {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, e: &StoreError) {
+        if self.poisoned.is_none() {
+            self.poisoned = Some(e.to_string());
+        }
+    }
+
+    /// Appends one batch to the journal with a single `write(2)` and returns its sequence
+    /// number. When this returns `Ok`, the batch survives a crash of the process (it is in the
+    /// kernel's page cache); with [`SyncPolicy::EveryBatch`] it also survives a power cut.
+    /// An empty batch writes nothing and returns the last sequence number.
+    ///
+    /// On error nothing of the batch is in the journal (a partial write is cut off again);
+    /// if even that fails the store is poisoned.
+    pub fn apply(&mut self, ops: &[Op<'_>]) -> Result<u64, StoreError> {
+        self.check_writable()?;
+        if ops.is_empty() {
+            return Ok(self.last_seq);
+        }
+        let seq = self.last_seq + 1;
+        let offset = self.journal.written.load(Ordering::Relaxed);
+        let synced = self.journal.synced.load(Ordering::Acquire);
+        journal::encode_batch(&mut self.buf, seq, synced, ops)?;
+        if let Err(e) = write_all_at(&self.journal.file, &self.buf, offset) {
+            let err = StoreError::io(&self.journal.path, "write journal record", e);
+            if let Err(e2) = self.journal.file.set_len(offset) {
+                let e2 = StoreError::io(&self.journal.path, "cut off partial journal record", e2);
+                self.poison(&e2);
+            }
+            return Err(err);
+        }
+        self.journal
+            .written
+            .store(offset + self.buf.len() as u64, Ordering::Release);
+        self.last_seq = seq;
+        if self.options.sync == SyncPolicy::EveryBatch {
+            if let Err(e) = self.journal.sync() {
+                self.poison(&e);
+                return Err(e);
+            }
+        }
+        Ok(seq)
+    }
+
+    /// fdatasyncs the journal now: every batch applied so far survives a power cut once this
+    /// returns. Cheap when nothing was applied since the last sync. Call it on shutdown (or use
+    /// [`Store::close`]); under [`SyncPolicy::Interval`] a background thread also calls it.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        self.check_writable()?;
+        if let Err(e) = self.journal.sync() {
+            self.poison(&e);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Whether the journal has grown past [`Options::checkpoint_bytes`].
+    pub fn needs_checkpoint(&self) -> bool {
+        self.journal.records_bytes() >= self.options.checkpoint_bytes
+    }
+
+    /// Bytes of records in the current journal.
+    pub fn journal_bytes(&self) -> u64 {
+        self.journal.records_bytes()
+    }
+
+    /// Sequence number of the last batch applied (or recovered).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Closes the current journal (fdatasync) and starts the next generation. The closed
+    /// journal stays on disk until a checkpoint has folded it in.
+    fn rotate(&mut self) -> Result<(), StoreError> {
+        self.check_writable()?;
+        let old = self.journal.clone();
+        if let Err(e) = old.sync() {
+            self.poison(&e);
+            return Err(e);
+        }
+        let new = create_journal(&self.dir, old.generation + 1, self.last_seq)?;
+        *lock(&self.shared.current) = new.clone();
+        self.journal = new;
+        self.closed.push((old.generation, old.path.clone()));
+        Ok(())
+    }
+
+    fn finish_checkpoint(&mut self, stats: &CheckpointStats) {
+        if stats.journals > 0 {
+            self.checkpoint_generation = stats.generation;
+            self.checkpoint_seq = stats.last_seq;
+            let g = stats.generation;
+            self.closed.retain(|(gen, _)| *gen > g);
+        }
+    }
+
+    fn reap(
+        &mut self,
+        handle: JoinHandle<Result<CheckpointStats, StoreError>>,
+    ) -> Result<CheckpointStats, StoreError> {
+        let result = handle.join().unwrap_or_else(|p| {
+            Err(StoreError::CheckpointCorrupt {
+                path: self.db_path.clone(),
+                reason: format!("checkpoint thread panicked: {}", panic_text(&p)),
+            })
+        });
+        if let Ok(stats) = &result {
+            self.finish_checkpoint(stats);
+        }
+        result
+    }
+
+    /// Checkpoints in the calling thread: rotates the journal, folds every closed journal into
+    /// the checkpoint database in one durable transaction, removes them. Waits for a running
+    /// background checkpoint first. Memory use does not depend on the number of records.
+    pub fn checkpoint(&mut self) -> Result<CheckpointStats, StoreError> {
+        if let Some(h) = self.checkpointer.take() {
+            // A failure there leaves its journals in `closed`; they are retried below.
+            let _ = self.reap(h);
+        }
+        if self.journal.records_bytes() > 0 {
+            self.rotate()?;
+        }
+        if self.closed.is_empty() {
+            return Ok(CheckpointStats {
+                generation: self.checkpoint_generation,
+                last_seq: self.checkpoint_seq,
+                ..CheckpointStats::default()
+            });
+        }
+        let stats = fold_and_remove(
+            &self.db,
+            &self.db_path,
+            &self.dir,
+            &self.closed,
+            self.checkpoint_seq,
+        )?;
+        self.finish_checkpoint(&stats);
+        Ok(stats)
+    }
+
+    /// Starts a checkpoint in a background thread: rotates the journal now (a few
+    /// milliseconds: two fsyncs) and folds the closed journals into the checkpoint database
+    /// while `apply` goes on. Returns `false` when one is already running or there is nothing
+    /// to fold. Collect the result with [`Store::poll_checkpoint`] (or [`Store::maintain`]).
+    pub fn start_checkpoint(&mut self) -> Result<bool, StoreError> {
+        if self.checkpointer.is_some() {
+            return Ok(false);
+        }
+        if self.journal.records_bytes() > 0 {
+            self.rotate()?;
+        }
+        if self.closed.is_empty() {
+            return Ok(false);
+        }
+        let db = self.db.clone();
+        let db_path = self.db_path.clone();
+        let dir = self.dir.clone();
+        let journals = self.closed.clone();
+        let prev_seq = self.checkpoint_seq;
+        let handle = std::thread::Builder::new()
+            .name("mip-store-checkpoint".into())
+            .spawn(move || fold_and_remove(&db, &db_path, &dir, &journals, prev_seq))
+            .map_err(|e| StoreError::io(&self.dir, "start checkpoint thread", e))?;
+        self.checkpointer = Some(handle);
+        Ok(true)
+    }
+
+    /// Collects a finished background checkpoint: `Ok(None)` while none has finished. An error
+    /// leaves the journals on disk (nothing is lost; the next checkpoint retries them).
+    pub fn poll_checkpoint(&mut self) -> Result<Option<CheckpointStats>, StoreError> {
+        match self.checkpointer.take() {
+            Some(h) if h.is_finished() => self.reap(h).map(Some),
+            other => {
+                self.checkpointer = other;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Housekeeping for the daemon's timer: collects a finished background checkpoint and
+    /// starts a new one when the journal has grown past [`Options::checkpoint_bytes`].
+    pub fn maintain(&mut self) -> Result<Option<CheckpointStats>, StoreError> {
+        let done = self.poll_checkpoint()?;
+        if self.checkpointer.is_none() && self.needs_checkpoint() {
+            self.start_checkpoint()?;
+        }
+        Ok(done)
+    }
+
+    /// Waits for a running background checkpoint, fdatasyncs the journal and stops the sync
+    /// thread. Dropping a `Store` without `close` is like a crash of the process: nothing is
+    /// lost, but the last interval is not yet safe from a power cut.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        let checkpoint = match self.checkpointer.take() {
+            Some(h) => self.reap(h).map(|_| ()),
+            None => Ok(()),
+        };
+        let synced = self.sync();
+        self.stop_syncer();
+        checkpoint.and(synced)
+    }
+
+    fn stop_syncer(&mut self) {
+        if let Some(h) = self.syncer.take() {
+            *lock(&self.shared.stop) = true;
+            self.shared.wake.notify_all();
+            let _ = h.join();
+        }
+    }
+
+    /// Iterates over `table` in key order as of the last checkpoint. Right after
+    /// [`Store::open`] that is the complete recovered state; batches applied since the last
+    /// checkpoint are in the journal only and not seen here.
+    pub fn iter(&self, table: Table) -> Result<Iter, StoreError> {
+        let path = self.db_path.clone();
+        no_panic(&self.db_path, || {
+            let rtx = self
+                .db
+                .begin_read()
+                .map_err(|e| StoreError::redb(&path, "read checkpoint", e))?;
+            let t = match rtx.open_table(table.definition()) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => {
+                    return Ok(Iter {
+                        range: None,
+                        _table: None,
+                        path,
+                    })
+                }
+                Err(e) => return Err(StoreError::redb(&path, "open checkpoint table", e)),
+            };
+            let range = t
+                .range::<&[u8]>(..)
+                .map_err(|e| StoreError::redb(&path, "iterate checkpoint table", e))?;
+            Ok(Iter {
+                range: Some(range),
+                _table: Some(t),
+                path,
+            })
+        })
+    }
+
+    /// The value of `key` in `table` as of the last checkpoint (see [`Store::iter`]).
+    pub fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = &self.db_path;
+        no_panic(path, || {
+            let rtx = self
+                .db
+                .begin_read()
+                .map_err(|e| StoreError::redb(path, "read checkpoint", e))?;
+            let t = match rtx.open_table(table.definition()) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(StoreError::redb(path, "open checkpoint table", e)),
+            };
+            Ok(t.get(key)
+                .map_err(|e| StoreError::redb(path, "read checkpoint table", e))?
+                .map(|g| g.value().to_vec()))
+        })
+    }
+
+    /// Number of records in `table` as of the last checkpoint (see [`Store::iter`]).
+    pub fn len(&self, table: Table) -> Result<u64, StoreError> {
+        let path = &self.db_path;
+        no_panic(path, || {
+            let rtx = self
+                .db
+                .begin_read()
+                .map_err(|e| StoreError::redb(path, "read checkpoint", e))?;
+            let t = match rtx.open_table(table.definition()) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(StoreError::redb(path, "open checkpoint table", e)),
+            };
+            t.len()
+                .map_err(|e| StoreError::redb(path, "count checkpoint table", e))
+        })
+    }
+
+    /// Whether `table` is empty as of the last checkpoint.
+    pub fn is_empty(&self, table: Table) -> Result<bool, StoreError> {
+        Ok(self.len(table)? == 0)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.stop_syncer();
+        if let Some(h) = self.checkpointer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Iterator over a table of the checkpoint, in key order. Items are `(key, value)`; an error
+/// (I/O, or damage found while reading) ends the iteration.
+pub struct Iter {
+    range: Option<redb::Range<'static, &'static [u8], &'static [u8]>>,
+    _table: Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+    path: PathBuf,
+}
+
+impl Iterator for Iter {
+    type Item = Result<(Vec<u8>, Vec<u8>), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let range = self.range.as_mut()?;
+        let path = &self.path;
+        let item = catch_unwind(AssertUnwindSafe(|| {
+            range.next().map(|r| {
+                r.map(|(k, v)| (k.value().to_vec(), v.value().to_vec()))
+                    .map_err(|e| StoreError::redb(path, "iterate checkpoint table", e))
+            })
+        }));
+        match item {
+            Ok(Some(Ok(kv))) => Some(Ok(kv)),
+            Ok(None) => {
+                self.range = None;
+                None
+            }
+            Ok(Some(Err(e))) => {
+                self.range = None;
+                Some(Err(e))
+            }
+            Err(p) => {
+                self.range = None;
+                Some(Err(StoreError::CheckpointCorrupt {
+                    path: self.path.clone(),
+                    reason: format!("redb failed: {}", panic_text(&p)),
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Test hook: rotate only, as a checkpoint would before folding.
+    pub(crate) fn test_rotate(&mut self) -> Result<(), StoreError> {
+        self.rotate()
+    }
+
+    /// Test hook: rotate and fold (commit) but do not remove the folded journals, as a crash
+    /// between the commit and the removal would leave things.
+    pub(crate) fn test_fold_without_removal(&mut self) -> Result<(), StoreError> {
+        if self.journal.records_bytes() > 0 {
+            self.rotate()?;
+        }
+        let folded = fold(
+            &self.db,
+            &self.db_path,
+            &self.closed,
+            self.checkpoint_seq,
+            false,
+        )?;
+        self.checkpoint_generation = folded.generation;
+        self.checkpoint_seq = folded.last_seq;
+        self.closed.clear();
+        Ok(())
+    }
+
+    pub(crate) fn test_journal_path(&self) -> PathBuf {
+        self.journal.path.clone()
+    }
+}
