@@ -16,6 +16,7 @@ usage:
   mipctl [--socket PATH] [--json] [--show-keys] show ip mobile ...
   mipctl [--socket PATH] [--json] clear ip mobile ...
   mipctl decode (--hex HEX | --pcap FILE) [--json] [--key SPI:HEXKEY[:hmac-md5|prefix-suffix]]...
+  mipctl config {convert | check} FILE [--format toml|ios]
 
   decode   print Mobile IP messages in readable form (or one JSON object per
            message with --json). --hex takes one UDP port 434 payload or one
@@ -36,6 +37,10 @@ usage:
            traffic [undo] | secure KIND {A | nai NAI | all} [load]}; prints
            nothing on success, like a router (--json prints the answer's data).
   reload   reload mipd's configuration (as SIGHUP does).
+  config   convert: print the native TOML form of a configuration file (the
+           router's `ip mobile ...` form is read from a .ios file or with
+           --format ios). The output contains the keys: it is an explicit
+           operator request. check: validate a file and print its warnings.
 
   --socket PATH   control socket (default: $MIPCTL_SOCKET, else
                   /run/mipd/control.sock)
@@ -73,6 +78,7 @@ fn run(args: &[String]) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         Some("decode") => decode_cmd(&args[1..]),
+        Some("config") => config_cmd(&args[1..]),
         Some(_) => client::control_cmd(args),
     }
 }
@@ -219,4 +225,58 @@ fn print_message(v: &serde_json::Value, json: bool) {
     if r.is_err() {
         std::process::exit(0);
     }
+}
+
+/// `mipctl config {convert | check} FILE [--format toml|ios]`.
+fn config_cmd(args: &[String]) -> CmdResult {
+    let mut it = args.iter();
+    let verb = match it.next().map(String::as_str) {
+        Some(v @ ("convert" | "check")) => v,
+        Some(other) => {
+            return Err(usage_error(format!(
+                "Invalid input detected at '{other}' (expected: convert | check)"
+            )))
+        }
+        None => {
+            return Err(usage_error(
+                "Incomplete command: config needs convert or check",
+            ))
+        }
+    };
+    let mut file = None;
+    let mut format = None;
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--format" => {
+                format = Some(match it.next().map(String::as_str) {
+                    Some("ios") => mip_config::Format::Ios,
+                    Some("toml") => mip_config::Format::Toml,
+                    _ => return Err(usage_error("--format takes toml or ios")),
+                })
+            }
+            f if file.is_none() && !f.starts_with("--") => file = Some(PathBuf::from(f)),
+            other => return Err(usage_error(format!("unknown argument '{other}'"))),
+        }
+    }
+    let Some(file) = file else {
+        return Err(usage_error(format!(
+            "Incomplete command: config {verb} needs a FILE"
+        )));
+    };
+    let loaded = mip_config::load(&file, format).map_err(|e| (EXIT_MALFORMED, format!("% {e}")))?;
+    for w in &loaded.warnings {
+        eprintln!("% {w}");
+    }
+    use std::io::Write;
+    let out = if verb == "convert" {
+        mip_config::to_toml(&loaded.config)
+    } else {
+        format!(
+            "{}: configuration is valid ({} warning(s))\n",
+            file.display(),
+            loaded.warnings.len()
+        )
+    };
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    Ok(ExitCode::SUCCESS)
 }
