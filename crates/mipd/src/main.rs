@@ -1,23 +1,87 @@
-//! `mipd`: the Mobile IPv4 daemon (home agent, foreign agent, mobile node,
-//! proxy agent). The protocol cores are sans-I/O crates; this binary wires
-//! them to `mip-io`. The home agent role arrives with the home-agent issue;
-//! until then the daemon validates its arguments and refuses to start.
+//! `mipd`: the Mobile IPv4 daemon. Today it runs the home agent: the sans-I/O core of
+//! `mip-ha` wired to the registration socket of `mip-io`, the crash-safe store of
+//! `mip-store` and the control socket of `mip-control`. See [`daemon`] for the run loop.
+//!
+//! Exit codes: 0 after SIGTERM/SIGINT (or a valid `--check-config`), 1 when the daemon could
+//! not start or had to stop, 2 for bad arguments or a bad configuration.
+
+mod args;
+mod control;
+mod daemon;
+mod event;
+mod signals;
+mod store_glue;
+mod views;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: mipd --config FILE [--format toml|ios] [--state-dir DIR] [--control-socket PATH]";
+use clap::{CommandFactory, Parser};
+
+use crate::args::Args;
+
+fn init_logging(level: tracing::Level) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false)
+        .init();
+}
+
+/// Help and version go to standard output (exit 0); any other argument error is printed with
+/// the usage (exit 2).
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    eprint!("{text}");
+    if !text.contains("Usage:") {
+        eprintln!("\n{}", Args::command().render_usage());
+    }
+    std::process::exit(2);
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => usage_error(e),
+    };
+    init_logging(args.log_level.tracing());
+    let loaded = match mip_config::load(&args.config, args.format) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mipd: configuration refused:\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    if args.check_config {
+        println!(
+            "{}: configuration OK ({} form, {} warning(s))",
+            args.config.display(),
+            loaded.format,
+            loaded.warnings.len()
+        );
         return ExitCode::SUCCESS;
     }
-    if args.iter().any(|a| a == "-V" || a == "--version") {
-        println!("mipd {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
+    let settings = daemon::Settings {
+        config_path: args.config.clone(),
+        format: args.format,
+        state_dir: args.state_dir.clone(),
+        control_socket: args.control_socket.clone(),
+        listen: args.listen,
+        fsync_interval: args.fsync_interval(),
+        dataplane_log: args.dataplane_log.clone(),
+    };
+    match daemon::run(settings, loaded) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("mipd: {e}");
+            ExitCode::from(1)
+        }
     }
-    eprintln!("mipd: no protocol role is available in this build yet\n{USAGE}");
-    ExitCode::from(2)
 }

@@ -1,0 +1,662 @@
+//! The registration socket (UDP 434): bound with `SO_REUSEADDR` and `IP_PKTINFO`,
+//! non-blocking, read and written in batches with `recvmmsg(2)` and `sendmmsg(2)`.
+//!
+//! * Every received [`Datagram`] carries the local address it was sent to (`IP_PKTINFO`'s
+//!   `ipi_addr`), which the home agent needs to answer from that address (RFC 5944
+//!   §3.8.3.1) and to tell its own addresses from others.
+//! * Every sent datagram names its source address in an `IP_PKTINFO` control message
+//!   (`ipi_spec_dst`), so that a home agent bound to `0.0.0.0` on a multi-homed host still
+//!   answers from the address the mobile node wrote to. When the kernel refuses that
+//!   source (an address not assigned to the host), the datagram goes out once more without
+//!   it, from the address the routing table picks, and [`SendReport::without_source`]
+//!   counts it.
+//! * Datagrams larger than [`MAX_DATAGRAM`] are reported as truncated (never handed on cut
+//!   short); datagrams the kernel dropped because the receive buffer was full are counted
+//!   through `SO_RXQ_OVFL` ([`RecvBatch::kernel_drops`]).
+//!
+//! No buffer is allocated per datagram: a [`RecvBatch`] owns [`BATCH`] receive buffers and
+//! is reused for every call.
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use mip_ha::Transmit;
+
+/// Datagrams received or sent by one system call.
+pub const BATCH: usize = 64;
+/// Largest datagram received whole, bytes. A Registration Request with an NAI, a session
+/// identifier, vendor extensions and three authentication extensions is a few hundred bytes;
+/// anything above this is refused as truncated.
+pub const MAX_DATAGRAM: usize = 4096;
+/// Room for the control messages of one datagram (`IP_PKTINFO` 32 bytes, `SO_RXQ_OVFL` 24).
+const CMSG_BUF: usize = 64;
+/// How long a send waits in total for room in a full socket send buffer before it drops the
+/// rest of the batch.
+const SEND_WAIT: Duration = Duration::from_millis(200);
+
+/// Control message buffer, aligned for `cmsghdr`.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+struct CmsgBuf([u8; CMSG_BUF]);
+
+/// Tunables of [`UdpEndpoint::bind_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct UdpOptions {
+    /// Receive buffer asked for, bytes (`SO_RCVBUFFORCE` when privileged, else
+    /// `SO_RCVBUF`, which the kernel caps at `net.core.rmem_max`).
+    pub recv_buffer: usize,
+    /// Send buffer asked for, bytes (same rules).
+    pub send_buffer: usize,
+}
+
+impl Default for UdpOptions {
+    fn default() -> Self {
+        UdpOptions {
+            recv_buffer: 8 << 20,
+            send_buffer: 4 << 20,
+        }
+    }
+}
+
+/// A non-blocking UDP socket for Registration Requests and Replies.
+#[derive(Debug)]
+pub struct UdpEndpoint {
+    fd: OwnedFd,
+    local: SocketAddrV4,
+}
+
+/// One received datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Datagram<'a> {
+    /// The sender's address and port.
+    pub source: SocketAddrV4,
+    /// The address the datagram was sent to (from `IP_PKTINFO`; the bound address when the
+    /// kernel gave none).
+    pub local: Ipv4Addr,
+    /// The payload; cut at [`MAX_DATAGRAM`] when `truncated`.
+    pub payload: &'a [u8],
+    /// The datagram was longer than [`MAX_DATAGRAM`].
+    pub truncated: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    source: SocketAddrV4,
+    local: Ipv4Addr,
+    len: usize,
+    truncated: bool,
+}
+
+/// Reusable receive buffers for [`UdpEndpoint::recv_batch`].
+pub struct RecvBatch {
+    bufs: Vec<u8>,
+    names: Vec<libc::sockaddr_in>,
+    cmsgs: Vec<CmsgBuf>,
+    meta: Vec<Meta>,
+    kernel_drops: Option<u32>,
+}
+
+impl std::fmt::Debug for RecvBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvBatch")
+            .field("len", &self.meta.len())
+            .field("kernel_drops", &self.kernel_drops)
+            .finish()
+    }
+}
+
+impl Default for RecvBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RecvBatch {
+    /// Buffers for [`BATCH`] datagrams of up to [`MAX_DATAGRAM`] bytes.
+    pub fn new() -> Self {
+        RecvBatch {
+            bufs: vec![0; BATCH * MAX_DATAGRAM],
+            // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
+            names: vec![unsafe { zeroed() }; BATCH],
+            cmsgs: vec![CmsgBuf([0; CMSG_BUF]); BATCH],
+            meta: Vec::with_capacity(BATCH),
+            kernel_drops: None,
+        }
+    }
+
+    /// Datagrams of the last receive.
+    pub fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// No datagram in the last receive.
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    /// The datagrams of the last receive, in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = Datagram<'_>> + '_ {
+        self.meta.iter().enumerate().map(move |(i, m)| Datagram {
+            source: m.source,
+            local: m.local,
+            payload: &self.bufs[i * MAX_DATAGRAM..i * MAX_DATAGRAM + m.len],
+            truncated: m.truncated,
+        })
+    }
+
+    /// The socket's count of datagrams the kernel dropped for want of buffer space since the
+    /// socket was opened (`SO_RXQ_OVFL`), as of the last datagram received; `None` until the
+    /// kernel reported one.
+    pub fn kernel_drops(&self) -> Option<u32> {
+        self.kernel_drops
+    }
+}
+
+/// What [`UdpEndpoint::send_batch`] did.
+#[derive(Debug, Default)]
+pub struct SendReport {
+    /// Datagrams handed to the kernel.
+    pub sent: usize,
+    /// Of those, datagrams sent without the requested source address (the kernel refused it).
+    pub without_source: usize,
+    /// Datagrams that could not be sent.
+    pub failed: usize,
+    /// The first error met, with the destination concerned.
+    pub first_error: Option<(SocketAddrV4, io::Error)>,
+}
+
+impl SendReport {
+    fn fail(&mut self, to: SocketAddrV4, e: io::Error) {
+        self.failed += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some((to, e));
+        }
+    }
+}
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+fn setsockopt_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: the option value is a valid c_int that outlives the call, its size is given.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&v as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+fn getsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: v and len are valid for writes of the sizes given.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(v)
+}
+
+fn to_sockaddr(a: SocketAddrV4) -> libc::sockaddr_in {
+    // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
+    let mut s: libc::sockaddr_in = unsafe { zeroed() };
+    s.sin_family = libc::AF_INET as libc::sa_family_t;
+    s.sin_port = a.port().to_be();
+    s.sin_addr = libc::in_addr {
+        s_addr: u32::from(*a.ip()).to_be(),
+    };
+    s
+}
+
+fn from_sockaddr(s: &libc::sockaddr_in) -> SocketAddrV4 {
+    SocketAddrV4::new(
+        Ipv4Addr::from(u32::from_be(s.sin_addr.s_addr)),
+        u16::from_be(s.sin_port),
+    )
+}
+
+impl UdpEndpoint {
+    /// Binds `addr` with the default [`UdpOptions`] (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// Socket creation, an option the kernel refuses (`SO_REUSEADDR`, `IP_PKTINFO`), or
+    /// `bind(2)` (address in use, not local, port 434 without `CAP_NET_BIND_SERVICE`).
+    pub fn bind(addr: SocketAddrV4) -> io::Result<UdpEndpoint> {
+        Self::bind_with(addr, &UdpOptions::default())
+    }
+
+    /// Binds `addr` with `options`.
+    ///
+    /// # Errors
+    /// As [`UdpEndpoint::bind`].
+    pub fn bind_with(addr: SocketAddrV4, options: &UdpOptions) -> io::Result<UdpEndpoint> {
+        // SAFETY: plain system call; the result is checked before use.
+        let raw = cvt(unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        })?;
+        // SAFETY: raw is a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+        setsockopt_int(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+        // Best effort: a kernel without it just reports no drop count.
+        let _ = setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1);
+        let clamp = |n: usize| libc::c_int::try_from(n).unwrap_or(libc::c_int::MAX);
+        if setsockopt_int(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            clamp(options.recv_buffer),
+        )
+        .is_err()
+        {
+            let _ = setsockopt_int(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                clamp(options.recv_buffer),
+            );
+        }
+        if setsockopt_int(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            clamp(options.send_buffer),
+        )
+        .is_err()
+        {
+            let _ = setsockopt_int(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                clamp(options.send_buffer),
+            );
+        }
+        let sa = to_sockaddr(addr);
+        // SAFETY: sa is a valid sockaddr_in of the size given.
+        cvt(unsafe {
+            libc::bind(
+                raw,
+                (&sa as *const libc::sockaddr_in).cast(),
+                size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        })?;
+        // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
+        let mut bound: libc::sockaddr_in = unsafe { zeroed() };
+        let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: bound and len are valid for writes of the sizes given.
+        cvt(unsafe {
+            libc::getsockname(raw, (&mut bound as *mut libc::sockaddr_in).cast(), &mut len)
+        })?;
+        Ok(UdpEndpoint {
+            fd,
+            local: from_sockaddr(&bound),
+        })
+    }
+
+    /// The bound address and port.
+    pub fn local_addr(&self) -> SocketAddrV4 {
+        self.local
+    }
+
+    /// The receive buffer size the kernel granted, bytes.
+    pub fn recv_buffer_size(&self) -> io::Result<usize> {
+        getsockopt_int(self.fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF)
+            .map(|v| v.max(0) as usize)
+    }
+
+    /// Receives up to [`BATCH`] datagrams without blocking. `Ok(0)` when none is waiting.
+    ///
+    /// # Errors
+    /// Those of `recvmmsg(2)` other than `EAGAIN` and `EINTR`.
+    pub fn recv_batch(&self, b: &mut RecvBatch) -> io::Result<usize> {
+        b.meta.clear();
+        // SAFETY: iovec and mmsghdr are plain old data; all-zero is a valid value.
+        let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        let bufs = b.bufs.as_mut_ptr();
+        for i in 0..BATCH {
+            iovs[i] = libc::iovec {
+                // SAFETY: i * MAX_DATAGRAM + MAX_DATAGRAM <= bufs.len().
+                iov_base: unsafe { bufs.add(i * MAX_DATAGRAM) }.cast(),
+                iov_len: MAX_DATAGRAM,
+            };
+            let h = &mut hdrs[i].msg_hdr;
+            h.msg_name = (&mut b.names[i] as *mut libc::sockaddr_in).cast();
+            h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            h.msg_iov = &mut iovs[i];
+            h.msg_iovlen = 1;
+            h.msg_control = b.cmsgs[i].0.as_mut_ptr().cast();
+            h.msg_controllen = CMSG_BUF as _;
+        }
+        let n = loop {
+            // SAFETY: every header points at buffers owned by `b` or this frame, which
+            // outlive the call, with their true lengths.
+            let r = unsafe {
+                libc::recvmmsg(
+                    self.fd.as_raw_fd(),
+                    hdrs.as_mut_ptr(),
+                    BATCH as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if r >= 0 {
+                break r as usize;
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => return Ok(0),
+                io::ErrorKind::Interrupted => continue,
+                _ => return Err(e),
+            }
+        };
+        for (i, hdr) in hdrs.iter().enumerate().take(n) {
+            let h = &hdr.msg_hdr;
+            let len = (hdr.msg_len as usize).min(MAX_DATAGRAM);
+            let truncated = h.msg_flags & libc::MSG_TRUNC != 0;
+            let mut local = *self.local.ip();
+            // SAFETY: the kernel filled msg_control/msg_controllen of this header; the CMSG_*
+            // macros stay within msg_controllen, and the payloads are read unaligned with the
+            // sizes the kernel defines for these message types.
+            unsafe {
+                let mut c = libc::CMSG_FIRSTHDR(h);
+                while !c.is_null() {
+                    let ch = &*c;
+                    if ch.cmsg_level == libc::IPPROTO_IP && ch.cmsg_type == libc::IP_PKTINFO {
+                        let info: libc::in_pktinfo =
+                            std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                        local = Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr));
+                    } else if ch.cmsg_level == libc::SOL_SOCKET && ch.cmsg_type == libc::SO_RXQ_OVFL
+                    {
+                        let drops: u32 = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                        b.kernel_drops = Some(drops);
+                    }
+                    c = libc::CMSG_NXTHDR(h, c);
+                }
+            }
+            b.meta.push(Meta {
+                source: from_sockaddr(&b.names[i]),
+                local,
+                len,
+                truncated,
+            });
+        }
+        Ok(n)
+    }
+
+    /// Sends the datagrams, [`BATCH`] per `sendmmsg(2)`, each from its `source` address
+    /// (unless that is `0.0.0.0`). Waits up to 200 ms in total for room when the send
+    /// buffer is full, then gives up on the rest. A datagram the kernel refuses is retried
+    /// once without its source address, then counted as failed; the others still go.
+    pub fn send_batch(&self, msgs: &[Transmit]) -> SendReport {
+        let mut report = SendReport::default();
+        let deadline = Instant::now() + SEND_WAIT;
+        for chunk in msgs.chunks(BATCH) {
+            self.send_chunk(chunk, &mut report, deadline);
+        }
+        report
+    }
+
+    fn send_chunk(&self, msgs: &[Transmit], report: &mut SendReport, deadline: Instant) {
+        let n = msgs.len();
+        debug_assert!(n <= BATCH);
+        // SAFETY: plain old data; all-zero is a valid value.
+        let mut names: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        let mut cmsgs = [CmsgBuf([0; CMSG_BUF]); BATCH];
+        for (i, t) in msgs.iter().enumerate() {
+            names[i] = to_sockaddr(t.destination);
+            iovs[i] = libc::iovec {
+                iov_base: t.payload.as_ptr() as *mut libc::c_void,
+                iov_len: t.payload.len(),
+            };
+            let h = &mut hdrs[i].msg_hdr;
+            h.msg_name = (&mut names[i] as *mut libc::sockaddr_in).cast();
+            h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            h.msg_iov = &mut iovs[i];
+            h.msg_iovlen = 1;
+            if !t.source.is_unspecified() {
+                // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and larger than
+                // CMSG_SPACE(sizeof(in_pktinfo)); the header and data are written within it.
+                unsafe { set_pktinfo(h, &mut cmsgs[i], t.source) };
+            }
+        }
+        let mut start = 0;
+        while start < n {
+            // SAFETY: headers [start, n) point at buffers of this frame and of `msgs`, which
+            // outlive the call, with their true lengths; the kernel only reads the payloads.
+            let r = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    hdrs.as_mut_ptr().add(start),
+                    (n - start) as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if r > 0 {
+                report.sent += r as usize;
+                start += r as usize;
+                continue;
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) | Some(libc::ENOBUFS) => {
+                    if Instant::now() >= deadline || !self.wait_writable(deadline) {
+                        for t in &msgs[start..] {
+                            report.fail(t.destination, io::Error::from_raw_os_error(libc::EAGAIN));
+                        }
+                        return;
+                    }
+                }
+                _ => {
+                    // This datagram is refused; try it without its source address.
+                    let t = &msgs[start];
+                    let h = &mut hdrs[start].msg_hdr;
+                    if !h.msg_control.is_null() {
+                        h.msg_control = std::ptr::null_mut();
+                        h.msg_controllen = 0;
+                        // SAFETY: as for sendmmsg above, one header.
+                        let r =
+                            unsafe { libc::sendmsg(self.fd.as_raw_fd(), h, libc::MSG_DONTWAIT) };
+                        if r >= 0 {
+                            report.sent += 1;
+                            report.without_source += 1;
+                            if report.first_error.is_none() {
+                                report.first_error = Some((t.destination, e));
+                            }
+                            start += 1;
+                            continue;
+                        }
+                    }
+                    report.fail(t.destination, e);
+                    start += 1;
+                }
+            }
+        }
+    }
+
+    /// Waits until the socket can take more datagrams or `deadline` passes.
+    fn wait_writable(&self, deadline: Instant) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, 1000) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        r >= 0
+    }
+
+    /// Sends one datagram (see [`UdpEndpoint::send_batch`]).
+    ///
+    /// # Errors
+    /// The error of the datagram when it could not be sent.
+    pub fn send_one(&self, t: &Transmit) -> io::Result<()> {
+        let mut r = self.send_batch(std::slice::from_ref(t));
+        match r.first_error.take() {
+            Some((_, e)) if r.failed > 0 => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Adds an `IP_PKTINFO` control message naming `source` to `h`.
+///
+/// # Safety
+/// `buf` must outlive every use of `h`.
+unsafe fn set_pktinfo(h: &mut libc::msghdr, buf: &mut CmsgBuf, source: Ipv4Addr) {
+    let space = libc::CMSG_SPACE(size_of::<libc::in_pktinfo>() as u32) as usize;
+    h.msg_control = buf.0.as_mut_ptr().cast();
+    h.msg_controllen = space as _;
+    let c = libc::CMSG_FIRSTHDR(h);
+    (*c).cmsg_level = libc::IPPROTO_IP;
+    (*c).cmsg_type = libc::IP_PKTINFO;
+    (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) as _;
+    let info = libc::in_pktinfo {
+        ipi_ifindex: 0,
+        ipi_spec_dst: libc::in_addr {
+            s_addr: u32::from(source).to_be(),
+        },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    };
+    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
+}
+
+impl AsRawFd for UdpEndpoint {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lo(port: u16) -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
+    }
+
+    fn wait_for(
+        ep: &UdpEndpoint,
+        b: &mut RecvBatch,
+        want: usize,
+    ) -> Vec<(SocketAddrV4, Ipv4Addr, Vec<u8>, bool)> {
+        let mut got = Vec::new();
+        let until = Instant::now() + Duration::from_secs(5);
+        while got.len() < want && Instant::now() < until {
+            let n = ep.recv_batch(b).unwrap();
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            for d in b.iter() {
+                got.push((d.source, d.local, d.payload.to_vec(), d.truncated));
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn batch_round_trip_with_pktinfo() {
+        let server = UdpEndpoint::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let client = UdpEndpoint::bind(lo(0)).unwrap();
+        let port = server.local_addr().port();
+        let msgs: Vec<Transmit> = (0..100u8)
+            .map(|i| Transmit {
+                destination: lo(port),
+                source: Ipv4Addr::UNSPECIFIED,
+                payload: vec![i; usize::from(i) + 1],
+            })
+            .collect();
+        let r = client.send_batch(&msgs);
+        assert_eq!((r.sent, r.failed), (100, 0), "{r:?}");
+        let mut b = RecvBatch::new();
+        let got = wait_for(&server, &mut b, 100);
+        assert_eq!(got.len(), 100);
+        for (i, (src, local, payload, trunc)) in got.iter().enumerate() {
+            assert_eq!(*src, client.local_addr());
+            assert_eq!(*local, Ipv4Addr::LOCALHOST);
+            assert_eq!(payload, &vec![i as u8; i + 1]);
+            assert!(!trunc);
+        }
+        // Replies name their source address; 127.0.0.2 is local (all of 127/8 is).
+        let reply = Transmit {
+            destination: client.local_addr(),
+            source: Ipv4Addr::new(127, 0, 0, 2),
+            payload: b"reply".to_vec(),
+        };
+        server.send_one(&reply).unwrap();
+        let got = wait_for(&client, &mut b, 1);
+        assert_eq!(got[0].0.ip(), &Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(got[0].2, b"reply");
+    }
+
+    #[test]
+    fn foreign_source_falls_back_and_oversized_is_flagged() {
+        let server = UdpEndpoint::bind(lo(0)).unwrap();
+        let client = UdpEndpoint::bind(lo(0)).unwrap();
+        // 192.0.2.1 is not ours: the kernel refuses it as a source; the datagram still goes.
+        let t = Transmit {
+            destination: client.local_addr(),
+            source: Ipv4Addr::new(192, 0, 2, 1),
+            payload: b"x".to_vec(),
+        };
+        let r = server.send_batch(std::slice::from_ref(&t));
+        assert_eq!((r.sent, r.without_source, r.failed), (1, 1, 0), "{r:?}");
+        let mut b = RecvBatch::new();
+        let got = wait_for(&client, &mut b, 1);
+        assert_eq!(got[0].0, server.local_addr());
+
+        let big = Transmit {
+            destination: server.local_addr(),
+            source: Ipv4Addr::UNSPECIFIED,
+            payload: vec![7; MAX_DATAGRAM + 10],
+        };
+        client.send_one(&big).unwrap();
+        let got = wait_for(&server, &mut b, 1);
+        assert!(got[0].3, "oversized datagram flagged");
+        assert_eq!(got[0].2.len(), MAX_DATAGRAM);
+    }
+
+    #[test]
+    fn empty_socket_reads_nothing() {
+        let s = UdpEndpoint::bind(lo(0)).unwrap();
+        let mut b = RecvBatch::new();
+        assert_eq!(s.recv_batch(&mut b).unwrap(), 0);
+        assert!(b.is_empty());
+        assert!(s.recv_buffer_size().unwrap() > 0);
+    }
+}
