@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod dataplane;
+pub mod net;
 pub mod poll;
 pub mod sys;
 pub mod udp;

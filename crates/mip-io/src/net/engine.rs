@@ -1,0 +1,1370 @@
+//! The tunnel engine: a thread that owns a TUN device and the raw sockets for protocols 4, 47
+//! and 55, encapsulating what the kernel routes into the TUN device and decapsulating what
+//! arrives from known tunnel remotes.
+//!
+//! # How packets flow
+//!
+//! * **Into a tunnel.** The daemon routes an address into the TUN device with a netlink host
+//!   route ([`Route::host_via_device`](super::netlink::Route::host_via_device)) and tells the
+//!   engine which tunnel it goes through ([`TunnelEngine::route`]). The engine reads the packet,
+//!   looks its destination up in its own table (then, failing that, its *source* in the
+//!   source table of [`TunnelEngine::route_source`], for reverse tunnelling), encapsulates it
+//!   to the tunnel's remote end and sends it on an `IPPROTO_RAW` socket (outer header written
+//!   by the engine), in batches with `sendmmsg(2)`. A destination with several tunnels
+//!   (simultaneous bindings, RFC 5944 §3.6.1.3) gets a copy through each.
+//! * **Out of a tunnel.** Packets arriving on the raw sockets are accepted only from a remote
+//!   registered with [`TunnelEngine::accept_from`] for that protocol (others are dropped and
+//!   counted as `unknown_source`); the inner packet is written to the TUN device and the
+//!   kernel delivers or forwards it like any packet received on an interface.
+//!
+//! # Header rules
+//!
+//! * Outer TTL: [`EngineConfig::outer_ttl`] (64). Outer TOS and DF: copied from the inner
+//!   header (RFC 2003 §3.1; seed 002: "If the Don't fragment bit is set in the packet, the
+//!   outer IP header's bit is also set"). Outer Identification: a per-tunnel counter.
+//! * Inner TTL: **not** changed by the engine. RFC 2003 §3.1 wants it decremented once when
+//!   the encapsulator forwards the datagram; here the kernel already did that when it
+//!   forwarded the packet into the TUN device (`ip_forward` decrements before transmission),
+//!   and a packet the host itself originated must not be decremented. Decapsulation leaves it
+//!   alone too (the kernel decrements it again if it forwards the inner packet); an inner
+//!   packet with TTL 0 is dropped (`drop_ttl`).
+//! * Minimal encapsulation (RFC 2004) keeps the inner header (and so its TTL); an inner
+//!   *fragment* cannot be carried that way and goes IP-in-IP instead (the receiving engine
+//!   accepts protocol 4 from a minimal tunnel's remote too).
+//! * GRE (RFC 2784/2890): optional checksum, key and sequence number per tunnel. On receive
+//!   the key must match the tunnel's (absent if the tunnel has none): `drop_key_mismatch`.
+//!   Sequence numbers are sent but not enforced on receive.
+//!
+//! # MTU
+//!
+//! Each tunnel has an MTU: the largest inner packet it carries whole. By default it is the
+//! path MTU to the remote (route MTU, else the output device's MTU) less the encapsulation
+//! overhead, looked up when the tunnel is added. A larger inner packet:
+//!
+//! * with DF set: is dropped (`drop_too_big`) and an ICMP Destination Unreachable /
+//!   Fragmentation Needed (type 3 code 4) carrying the tunnel MTU as next-hop MTU goes back to
+//!   the inner source (written into the TUN device; source = the tunnel's local address,
+//!   hence `accept_local=1` on the TUN device) — seed 002: "Subsequent packets greater than
+//!   tunnel's MTU will be dropped and ICMP Datagram Too Big message sent to the source";
+//! * with DF clear: is encapsulated and sent through the protocol's receive socket *without*
+//!   `IP_HDRINCL` (TTL, TOS and source passed as control messages), so that the kernel
+//!   fragments the outer packet (`tx_fragmented`); the far end's kernel reassembles before its
+//!   raw socket sees it.
+//!
+//! If the kernel refuses a fast-path packet as too big (`EMSGSIZE`: the output device MTU
+//! shrank), the engine re-reads the path MTU, lowers the tunnel MTU, and handles the packet as
+//! above. ICMP errors are rate-limited ([`EngineConfig::icmp_per_second`]) and never sent
+//! about ICMP errors, non-first fragments or non-unicast sources.
+//!
+//! Not done: relaying ICMP errors from inside the tunnel back to the original source (RFC 2003
+//! §4 "ICMP messages from within the tunnel"), ECN propagation (RFC 6040), GRE
+//! sequence-number enforcement, checks of the inner source on decapsulation (the daemon's
+//! `accept_from` per care-of address is the policy).
+//!
+//! # Threading
+//!
+//! [`TunnelEngine::start`] opens everything in the calling thread's network namespace and
+//! starts the engine thread; the returned handle is `Send + Sync` and talks to the thread over
+//! a channel plus an `eventfd` wake-up. Each wake-up handles at most
+//! [`EngineConfig::batch`] packets per socket, with buffers allocated once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use mip_wire::error::internet_checksum;
+use mip_wire::ipv4::{Ipv4Packet, Protocol};
+use mip_wire::tunnel::{
+    decapsulate_gre, decapsulate_ipip, decapsulate_minimal_in_place, encapsulate_gre_with,
+    encapsulate_ipip_with, encapsulate_minimal, GreRepr, OuterHeader,
+};
+
+use super::netlink::Netlink;
+use super::raw::{MmsgScratch, RawSocket};
+use super::sysctl;
+use super::tun::Tun;
+
+/// A tunnel's number, chosen by the caller (the home agent's `TunnelId.0`).
+pub type TunnelId = u32;
+
+/// How packets are wrapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Encapsulation {
+    /// IP in IP (RFC 2003), protocol 4.
+    IpIp,
+    /// GRE (RFC 2784, key and sequence number of RFC 2890), protocol 47.
+    Gre {
+        /// Key sent, and required on receive.
+        key: Option<u32>,
+        /// Send the GRE checksum (it is verified on receive whenever present).
+        checksum: bool,
+        /// Send sequence numbers.
+        sequence: bool,
+    },
+    /// Minimal encapsulation (RFC 2004), protocol 55.
+    Minimal,
+}
+
+impl Encapsulation {
+    /// Plain GRE: no key, checksum or sequence number (RFC 5944 §3.6.1.3's "G").
+    pub const GRE: Encapsulation = Encapsulation::Gre {
+        key: None,
+        checksum: false,
+        sequence: false,
+    };
+
+    /// The outer IP protocol number.
+    pub fn protocol(&self) -> u8 {
+        match self {
+            Encapsulation::IpIp => 4,
+            Encapsulation::Gre { .. } => 47,
+            Encapsulation::Minimal => 55,
+        }
+    }
+
+    /// Bytes added to an inner packet (at most; minimal encapsulation adds 8 when the
+    /// encapsulator is the original source).
+    pub fn overhead(&self) -> usize {
+        match self {
+            Encapsulation::IpIp => 20,
+            Encapsulation::Gre {
+                key,
+                checksum,
+                sequence,
+            } => {
+                24 + 4
+                    * (usize::from(key.is_some()) + usize::from(*checksum) + usize::from(*sequence))
+            }
+            Encapsulation::Minimal => 12,
+        }
+    }
+
+    /// The engine's form of a registration's encapsulation (IP in IP, plain GRE, minimal);
+    /// `None` for an unknown number.
+    pub fn from_wire(e: mip_wire::codes::Encapsulation) -> Option<Self> {
+        match u8::from(e) {
+            4 => Some(Encapsulation::IpIp),
+            47 => Some(Encapsulation::GRE),
+            55 => Some(Encapsulation::Minimal),
+            _ => None,
+        }
+    }
+}
+
+/// A tunnel to add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelSpec {
+    /// Outer source (the home agent address, or the care-of address at the other end).
+    pub local: Ipv4Addr,
+    /// Outer destination.
+    pub remote: Ipv4Addr,
+    /// How packets are wrapped.
+    pub encapsulation: Encapsulation,
+    /// Largest inner packet carried whole; `None`: path MTU to `remote` less the overhead.
+    pub mtu: Option<u16>,
+}
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// TUN device name (`%d` lets the kernel number it).
+    pub tun_name: String,
+    /// TUN device MTU: the largest packet the kernel hands the engine (larger ones the kernel
+    /// fragments or answers with ICMP itself).
+    pub tun_mtu: u32,
+    /// Outer TTL.
+    pub outer_ttl: u8,
+    /// Packets handled per socket per wake-up.
+    pub batch: usize,
+    /// ICMP errors the engine may originate per second.
+    pub icmp_per_second: u32,
+    /// Set on the TUN device: `rp_filter=0` (decapsulated packets may come from anywhere),
+    /// `accept_local=1` (the engine's ICMP errors come from a local address),
+    /// `disable_ipv6=1` (no IPv6 chatter into the device).
+    pub configure_sysctls: bool,
+    /// Pin the engine thread to this CPU (`sched_setaffinity`); `None`: let the scheduler
+    /// choose.
+    pub cpu: Option<usize>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            tun_name: "mipt%d".into(),
+            tun_mtu: 1500,
+            outer_ttl: 64,
+            batch: 64,
+            icmp_per_second: 200,
+            configure_sysctls: true,
+            cpu: None,
+        }
+    }
+}
+
+/// Per-tunnel counters. "out" is into the tunnel (encapsulated), "in" out of it
+/// (decapsulated); bytes are inner-packet bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TunnelCounters {
+    /// Packets encapsulated and sent.
+    pub tx_packets: u64,
+    /// Their inner bytes.
+    pub tx_bytes: u64,
+    /// Of those, sent through the fragmenting path (DF clear, larger than the MTU).
+    pub tx_fragmented: u64,
+    /// Packets decapsulated and handed to the kernel.
+    pub rx_packets: u64,
+    /// Their inner bytes.
+    pub rx_bytes: u64,
+    /// Dropped: larger than the MTU with DF set (an ICMP error was sent unless suppressed).
+    pub drop_too_big: u64,
+    /// Dropped: the kernel refused to send.
+    pub drop_send_error: u64,
+    /// Dropped: the packet could not be encapsulated (malformed inner packet).
+    pub drop_encap_error: u64,
+    /// Dropped: malformed encapsulated packet (bad outer header, checksum, inner length).
+    pub drop_decap_error: u64,
+    /// Dropped: GRE key missing or wrong.
+    pub drop_key_mismatch: u64,
+    /// Dropped: inner TTL 0 after decapsulation.
+    pub drop_ttl: u64,
+    /// Dropped: the inner packet was addressed to the tunnel's own remote end (a loop).
+    pub drop_loop: u64,
+    /// Dropped: writing the inner packet to the TUN device failed.
+    pub drop_write_error: u64,
+}
+
+/// One tunnel in a [`EngineStats`] snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelStats {
+    /// The tunnel as added, with the MTU in force.
+    pub spec: TunnelSpec,
+    /// The MTU in force.
+    pub mtu: u16,
+    /// Counters.
+    pub counters: TunnelCounters,
+}
+
+/// Engine-wide counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    /// Packets read from the TUN device.
+    pub tun_packets: u64,
+    /// Packets received on the raw sockets.
+    pub raw_packets: u64,
+    /// Dropped: tunnel packet from a source with no `accept_from` for its protocol.
+    pub unknown_source: u64,
+    /// Dropped: packet from the TUN device with neither a destination nor a source route.
+    pub no_route: u64,
+    /// Dropped: not IPv4 (from the TUN device).
+    pub not_ipv4: u64,
+    /// Dropped: malformed or truncated packet.
+    pub malformed: u64,
+    /// ICMP Fragmentation Needed sent.
+    pub icmp_sent: u64,
+    /// ICMP errors not sent (rate limit, or about a packet that must not get one).
+    pub icmp_suppressed: u64,
+    /// Failed reads on the TUN device.
+    pub tun_read_errors: u64,
+    /// Failed receives on the raw sockets (including pending ICMP errors).
+    pub raw_recv_errors: u64,
+    /// Wake-ups of the engine thread.
+    pub wakeups: u64,
+}
+
+/// A snapshot of the engine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Tunnels by id.
+    pub tunnels: BTreeMap<TunnelId, TunnelStats>,
+    /// Engine-wide counters.
+    pub engine: EngineCounters,
+    /// Destination routes: (destination, tunnel).
+    pub routes: Vec<(Ipv4Addr, TunnelId)>,
+    /// Source routes: (source, tunnel).
+    pub source_routes: Vec<(Ipv4Addr, TunnelId)>,
+    /// Accepted tunnel sources: (remote, protocol, tunnel).
+    pub accepting: Vec<(Ipv4Addr, u8, TunnelId)>,
+}
+
+impl EngineStats {
+    /// The counters of tunnel `id` (zero if there is no such tunnel).
+    pub fn tunnel(&self, id: TunnelId) -> TunnelCounters {
+        self.tunnels
+            .get(&id)
+            .map(|t| t.counters)
+            .unwrap_or_default()
+    }
+}
+
+type Reply<T> = mpsc::SyncSender<io::Result<T>>;
+
+enum Command {
+    AddTunnel(TunnelId, TunnelSpec, Reply<u16>),
+    RemoveTunnel(TunnelId, Reply<()>),
+    Route(Ipv4Addr, TunnelId, bool, Reply<()>),
+    SourceRoute(Ipv4Addr, TunnelId, bool, Reply<()>),
+    Accept(Ipv4Addr, TunnelId, bool, Reply<()>),
+    SetMtu(TunnelId, u16, Reply<()>),
+    Stats(mpsc::SyncSender<EngineStats>),
+    Shutdown,
+}
+
+/// The handle of a running engine. Dropping it stops the engine and removes the TUN device.
+#[derive(Debug)]
+pub struct TunnelEngine {
+    commands: mpsc::Sender<Command>,
+    waker: Arc<OwnedFd>,
+    thread: Option<JoinHandle<()>>,
+    tun_name: String,
+    tun_ifindex: u32,
+}
+
+fn not_found(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, what)
+}
+
+impl TunnelEngine {
+    /// Opens the TUN device (MTU set, up), the raw sockets and a netlink socket in the calling
+    /// thread's network namespace, and starts the engine thread.
+    ///
+    /// # Errors
+    /// Not permitted (needs `CAP_NET_ADMIN` and `CAP_NET_RAW`), or the device cannot be made.
+    pub fn start(config: EngineConfig) -> io::Result<Self> {
+        let tun = Tun::open(&config.tun_name, config.tun_mtu)?;
+        if config.configure_sysctls {
+            sysctl::set_rp_filter(tun.name(), 0)?;
+            sysctl::set_accept_local(tun.name(), true)?;
+            let _ = sysctl::set_disable_ipv6(tun.name(), true);
+            if sysctl::read_iface("all", "rp_filter").is_ok_and(|v| v == "1") {
+                tracing::warn!(
+                    "net.ipv4.conf.all.rp_filter=1 (strict) applies to {} too: decapsulated \
+                     packets whose source is not routed back through it will be dropped; use 2 \
+                     (loose) or 0",
+                    tun.name()
+                );
+            }
+        }
+        let rx = [
+            RawSocket::receiver(4)?,
+            RawSocket::receiver(47)?,
+            RawSocket::receiver(55)?,
+        ];
+        let tx = RawSocket::sender()?;
+        let nl = Netlink::open()?;
+        // SAFETY: plain eventfd(2) call; the result is checked before use.
+        let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if efd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `efd` is a fresh descriptor that nothing else owns.
+        let waker = Arc::new(unsafe { OwnedFd::from_raw_fd(efd) });
+        let (commands, receiver) = mpsc::channel();
+        let tun_name = tun.name().to_owned();
+        let tun_ifindex = tun.ifindex();
+        let io = Io { tun, rx, tx, nl };
+        let worker_waker = waker.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("tunnel-{tun_name}"))
+            .spawn(move || {
+                if let Some(cpu) = config.cpu {
+                    if let Err(e) = pin_to_cpu(cpu) {
+                        tracing::warn!("tunnel engine: cannot pin to CPU {cpu}: {e}");
+                    }
+                }
+                Worker::new(config, io, receiver, worker_waker).run()
+            })?;
+        Ok(TunnelEngine {
+            commands,
+            waker,
+            thread: Some(thread),
+            tun_name,
+            tun_ifindex,
+        })
+    }
+
+    /// The TUN device's name (route home addresses here).
+    pub fn tun_name(&self) -> &str {
+        &self.tun_name
+    }
+
+    /// The TUN device's interface index.
+    pub fn tun_ifindex(&self) -> u32 {
+        self.tun_ifindex
+    }
+
+    fn wake(&self) {
+        let one = 1u64.to_ne_bytes();
+        // SAFETY: writes 8 bytes from a live buffer to our eventfd.
+        unsafe {
+            libc::write(self.waker.as_raw_fd(), one.as_ptr().cast(), 8);
+        }
+    }
+
+    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> io::Result<T> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.commands
+            .send(make(tx))
+            .map_err(|_| io::Error::other("tunnel engine stopped"))?;
+        self.wake();
+        rx.recv()
+            .map_err(|_| io::Error::other("tunnel engine stopped"))?
+    }
+
+    /// Adds tunnel `id`; returns the MTU in force.
+    ///
+    /// # Errors
+    /// `AlreadyExists` if `id` is in use.
+    pub fn add_tunnel(&self, id: TunnelId, spec: TunnelSpec) -> io::Result<u16> {
+        self.call(|r| Command::AddTunnel(id, spec, r))
+    }
+
+    /// Removes tunnel `id` and every route and `accept_from` that uses it.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub fn remove_tunnel(&self, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::RemoveTunnel(id, r))
+    }
+
+    /// Sets tunnel `id`'s MTU.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub fn set_mtu(&self, id: TunnelId, mtu: u16) -> io::Result<()> {
+        self.call(|r| Command::SetMtu(id, mtu, r))
+    }
+
+    /// Packets for `destination` read from the TUN device go through tunnel `id` (one more
+    /// tunnel if the destination has some already: each gets a copy).
+    ///
+    /// # Errors
+    /// `NotFound` if there is no tunnel `id`.
+    pub fn route(&self, destination: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::Route(destination, id, true, r))
+    }
+
+    /// Undoes [`TunnelEngine::route`].
+    ///
+    /// # Errors
+    /// `NotFound` if there was no such route.
+    pub fn unroute(&self, destination: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::Route(destination, id, false, r))
+    }
+
+    /// Packets *from* `source` read from the TUN device (and with no destination route) go
+    /// through tunnel `id`: reverse tunnelling (RFC 3024) at a foreign agent, or a co-located
+    /// mobile node's own packets. Replaces an earlier source route for `source`.
+    ///
+    /// # Errors
+    /// `NotFound` if there is no tunnel `id`.
+    pub fn route_source(&self, source: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::SourceRoute(source, id, true, r))
+    }
+
+    /// Undoes [`TunnelEngine::route_source`].
+    ///
+    /// # Errors
+    /// `NotFound` if there was no such route.
+    pub fn unroute_source(&self, source: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::SourceRoute(source, id, false, r))
+    }
+
+    /// Decapsulate packets of tunnel `id`'s protocol arriving from `remote` (for a minimal
+    /// encapsulation tunnel, IP-in-IP from `remote` too). Replaces an earlier mapping of the
+    /// same remote and protocol.
+    ///
+    /// # Errors
+    /// `NotFound` if there is no tunnel `id`.
+    pub fn accept_from(&self, remote: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::Accept(remote, id, true, r))
+    }
+
+    /// Undoes [`TunnelEngine::accept_from`]: packets from `remote` are dropped again.
+    ///
+    /// # Errors
+    /// `NotFound` if `remote` was not accepted for tunnel `id`.
+    pub fn stop_accepting(&self, remote: Ipv4Addr, id: TunnelId) -> io::Result<()> {
+        self.call(|r| Command::Accept(remote, id, false, r))
+    }
+
+    /// A snapshot of tunnels, tables and counters.
+    ///
+    /// # Errors
+    /// The engine thread has stopped.
+    pub fn stats(&self) -> io::Result<EngineStats> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.commands
+            .send(Command::Stats(tx))
+            .map_err(|_| io::Error::other("tunnel engine stopped"))?;
+        self.wake();
+        rx.recv()
+            .map_err(|_| io::Error::other("tunnel engine stopped"))
+    }
+}
+
+impl Drop for TunnelEngine {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        self.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- engine thread
+
+struct Io {
+    tun: Tun,
+    /// Receive (and fragmenting-send) sockets for protocols 4, 47, 55.
+    rx: [RawSocket; 3],
+    tx: RawSocket,
+    nl: Netlink,
+}
+
+fn rx_index(protocol: u8) -> Option<usize> {
+    match protocol {
+        4 => Some(0),
+        47 => Some(1),
+        55 => Some(2),
+        _ => None,
+    }
+}
+
+struct Tunnel {
+    spec: TunnelSpec,
+    mtu: u16,
+    next_id: u16,
+    next_seq: u32,
+    c: TunnelCounters,
+}
+
+#[derive(Default)]
+struct Tables {
+    tunnels: HashMap<TunnelId, Tunnel>,
+    routes: HashMap<Ipv4Addr, Vec<TunnelId>>,
+    source_routes: HashMap<Ipv4Addr, TunnelId>,
+    accept: HashMap<(Ipv4Addr, u8), TunnelId>,
+}
+
+/// A packet waiting in an output slot for the next `sendmmsg`.
+#[derive(Clone, Copy)]
+struct Pending {
+    len: usize,
+    remote: Ipv4Addr,
+    tunnel: TunnelId,
+    inner_len: usize,
+}
+
+struct IcmpLimiter {
+    per_second: u32,
+    window_start: std::time::Instant,
+    sent: u32,
+    identification: u16,
+}
+
+impl IcmpLimiter {
+    fn allow(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if now.duration_since(self.window_start) >= std::time::Duration::from_secs(1) {
+            self.window_start = now;
+            self.sent = 0;
+        }
+        if self.sent < self.per_second {
+            self.sent += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+const RX_BUF: usize = 65536;
+
+struct Worker {
+    cfg: EngineConfig,
+    io: Io,
+    commands: mpsc::Receiver<Command>,
+    waker: Arc<OwnedFd>,
+    t: Tables,
+    c: EngineCounters,
+    icmp: IcmpLimiter,
+    inbuf: Vec<u8>,
+    slots: Vec<Vec<u8>>,
+    pending: Vec<Pending>,
+    rx_bufs: Vec<Vec<u8>>,
+    rx_lens: Vec<usize>,
+    scratch: MmsgScratch,
+}
+
+/// The largest packet the engine can emit into an output slot.
+fn slot_size(tun_mtu: u32) -> usize {
+    (tun_mtu as usize).clamp(1500, 65535) + 64
+}
+
+impl Worker {
+    fn new(
+        cfg: EngineConfig,
+        io: Io,
+        commands: mpsc::Receiver<Command>,
+        waker: Arc<OwnedFd>,
+    ) -> Self {
+        let batch = cfg.batch.clamp(1, 1024);
+        let rx_batch = batch.min(32);
+        let slot = slot_size(cfg.tun_mtu);
+        Worker {
+            icmp: IcmpLimiter {
+                per_second: cfg.icmp_per_second,
+                window_start: std::time::Instant::now(),
+                sent: 0,
+                identification: 0,
+            },
+            cfg: EngineConfig { batch, ..cfg },
+            io,
+            commands,
+            waker,
+            t: Tables::default(),
+            c: EngineCounters::default(),
+            inbuf: vec![0; 65536],
+            slots: (0..batch).map(|_| vec![0; slot]).collect(),
+            pending: Vec::with_capacity(batch),
+            rx_bufs: (0..rx_batch).map(|_| vec![0; RX_BUF]).collect(),
+            rx_lens: vec![0; rx_batch],
+            scratch: MmsgScratch::new(batch),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.waker.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.io.tun.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.io.rx[0].as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.io.rx[1].as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.io.rx[2].as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: `fds` is a live array of five pollfds.
+            let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 1000) };
+            if r < 0 {
+                if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!("tunnel engine poll failed: {}", io::Error::last_os_error());
+                return;
+            }
+            self.c.wakeups += 1;
+            if fds[0].revents != 0 {
+                let mut b = [0u8; 8];
+                // SAFETY: reads 8 bytes into a live buffer from our eventfd.
+                unsafe {
+                    libc::read(self.waker.as_raw_fd(), b.as_mut_ptr().cast(), 8);
+                }
+            }
+            if !self.commands() {
+                return;
+            }
+            if fds[1].revents != 0 {
+                self.tun_readable();
+            }
+            for (i, f) in fds[2..].iter().enumerate() {
+                if f.revents != 0 {
+                    self.raw_readable(i);
+                }
+            }
+        }
+    }
+
+    /// Handles queued commands; false when the engine must stop.
+    fn commands(&mut self) -> bool {
+        loop {
+            match self.commands.try_recv() {
+                Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return false,
+                Err(mpsc::TryRecvError::Empty) => return true,
+                Ok(cmd) => self.command(cmd),
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let t = &mut self.t;
+        match cmd {
+            Command::AddTunnel(id, spec, reply) => {
+                let r = match t.tunnels.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(_) => Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("tunnel {id} exists already"),
+                    )),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let mtu = spec.mtu.unwrap_or_else(|| path_mtu(&mut self.io.nl, &spec));
+                        v.insert(Tunnel {
+                            spec,
+                            mtu,
+                            next_id: 1,
+                            next_seq: 0,
+                            c: TunnelCounters::default(),
+                        });
+                        Ok(mtu)
+                    }
+                };
+                let _ = reply.send(r);
+            }
+            Command::RemoveTunnel(id, reply) => {
+                let r = if t.tunnels.remove(&id).is_some() {
+                    t.routes.retain(|_, v| {
+                        v.retain(|x| *x != id);
+                        !v.is_empty()
+                    });
+                    t.source_routes.retain(|_, x| *x != id);
+                    t.accept.retain(|_, x| *x != id);
+                    Ok(())
+                } else {
+                    Err(not_found(format!("no tunnel {id}")))
+                };
+                let _ = reply.send(r);
+            }
+            Command::SetMtu(id, mtu, reply) => {
+                let r = match t.tunnels.get_mut(&id) {
+                    Some(tun) => {
+                        tun.mtu = mtu;
+                        Ok(())
+                    }
+                    None => Err(not_found(format!("no tunnel {id}"))),
+                };
+                let _ = reply.send(r);
+            }
+            Command::Route(dst, id, add, reply) => {
+                let r = if add {
+                    if t.tunnels.contains_key(&id) {
+                        let v = t.routes.entry(dst).or_default();
+                        if !v.contains(&id) {
+                            v.push(id);
+                        }
+                        Ok(())
+                    } else {
+                        Err(not_found(format!("route {dst} via missing tunnel {id}")))
+                    }
+                } else {
+                    match t.routes.get_mut(&dst) {
+                        Some(v) if v.contains(&id) => {
+                            v.retain(|x| *x != id);
+                            if v.is_empty() {
+                                t.routes.remove(&dst);
+                            }
+                            Ok(())
+                        }
+                        _ => Err(not_found(format!("no route {dst} via tunnel {id}"))),
+                    }
+                };
+                let _ = reply.send(r);
+            }
+            Command::SourceRoute(src, id, add, reply) => {
+                let r = if add {
+                    if t.tunnels.contains_key(&id) {
+                        t.source_routes.insert(src, id);
+                        Ok(())
+                    } else {
+                        Err(not_found(format!(
+                            "source route {src} via missing tunnel {id}"
+                        )))
+                    }
+                } else if t.source_routes.get(&src) == Some(&id) {
+                    t.source_routes.remove(&src);
+                    Ok(())
+                } else {
+                    Err(not_found(format!("no source route {src} via tunnel {id}")))
+                };
+                let _ = reply.send(r);
+            }
+            Command::Accept(remote, id, add, reply) => {
+                let r = match t.tunnels.get(&id) {
+                    None => Err(not_found(format!("accept from {remote}: no tunnel {id}"))),
+                    Some(tun) => {
+                        let proto = tun.spec.encapsulation.protocol();
+                        if add {
+                            t.accept.insert((remote, proto), id);
+                            if proto == 55 {
+                                t.accept.entry((remote, 4)).or_insert(id);
+                            }
+                            Ok(())
+                        } else {
+                            let before = t.accept.len();
+                            t.accept.retain(|(r, _), x| !(*r == remote && *x == id));
+                            if t.accept.len() < before {
+                                Ok(())
+                            } else {
+                                Err(not_found(format!("{remote} not accepted for tunnel {id}")))
+                            }
+                        }
+                    }
+                };
+                let _ = reply.send(r);
+            }
+            Command::Stats(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn snapshot(&self) -> EngineStats {
+        let mut routes: Vec<_> = self
+            .t
+            .routes
+            .iter()
+            .flat_map(|(d, v)| v.iter().map(move |id| (*d, *id)))
+            .collect();
+        routes.sort();
+        let mut source_routes: Vec<_> =
+            self.t.source_routes.iter().map(|(s, i)| (*s, *i)).collect();
+        source_routes.sort();
+        let mut accepting: Vec<_> = self
+            .t
+            .accept
+            .iter()
+            .map(|((r, p), i)| (*r, *p, *i))
+            .collect();
+        accepting.sort();
+        EngineStats {
+            tunnels: self
+                .t
+                .tunnels
+                .iter()
+                .map(|(id, t)| {
+                    (
+                        *id,
+                        TunnelStats {
+                            spec: t.spec,
+                            mtu: t.mtu,
+                            counters: t.c,
+                        },
+                    )
+                })
+                .collect(),
+            engine: self.c,
+            routes,
+            source_routes,
+            accepting,
+        }
+    }
+
+    // ------------------------------------------------------------- into the tunnels
+
+    fn tun_readable(&mut self) {
+        for _ in 0..self.cfg.batch {
+            let n = match self.io.tun.read(&mut self.inbuf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.c.tun_read_errors += 1;
+                    break;
+                }
+            };
+            self.c.tun_packets += 1;
+            self.encapsulate(n);
+        }
+        self.flush();
+    }
+
+    /// Routes and encapsulates the packet in `inbuf[..n]` into output slots.
+    fn encapsulate(&mut self, n: usize) {
+        let ip = match Ipv4Packet::new_checked(&self.inbuf[..n]) {
+            Ok(p) => p,
+            Err(_) => {
+                if n > 0 && self.inbuf[0] >> 4 == 6 {
+                    self.c.not_ipv4 += 1;
+                } else {
+                    self.c.malformed += 1;
+                }
+                return;
+            }
+        };
+        let (dst, src) = (ip.dst_addr(), ip.src_addr());
+        let len = usize::from(ip.total_len());
+        let df = ip.dont_fragment();
+        let fragment = ip.is_fragment();
+        // Up to 8 copies (simultaneous bindings); more would be an odd configuration.
+        let mut ids = [0 as TunnelId; 8];
+        let count = if let Some(v) = self.t.routes.get(&dst) {
+            let k = v.len().min(ids.len());
+            ids[..k].copy_from_slice(&v[..k]);
+            k
+        } else if let Some(id) = self.t.source_routes.get(&src) {
+            ids[0] = *id;
+            1
+        } else {
+            self.c.no_route += 1;
+            return;
+        };
+        for &id in &ids[..count] {
+            let Some(t) = self.t.tunnels.get_mut(&id) else {
+                continue;
+            };
+            if dst == t.spec.remote {
+                t.c.drop_loop += 1;
+                continue;
+            }
+            let too_big = len > usize::from(t.mtu);
+            if too_big && df {
+                t.c.drop_too_big += 1;
+                let (mtu, local) = (t.mtu, t.spec.local);
+                send_frag_needed(
+                    &self.io.tun,
+                    &mut self.icmp,
+                    &mut self.c,
+                    &self.inbuf[..len],
+                    mtu,
+                    local,
+                );
+                continue;
+            }
+            if self.pending.len() == self.slots.len() {
+                self.flush();
+            }
+            let t = self.t.tunnels.get_mut(&id).expect("tunnel present");
+            let slot = &mut self.slots[self.pending.len()];
+            let inner = &self.inbuf[..len];
+            let outer = OuterHeader {
+                src: t.spec.local,
+                dst: t.spec.remote,
+                ttl: self.cfg.outer_ttl,
+                identification: t.next_id,
+            };
+            t.next_id = t.next_id.wrapping_add(1);
+            let r = match t.spec.encapsulation {
+                Encapsulation::IpIp => encapsulate_ipip_with(&outer, inner, slot),
+                Encapsulation::Gre {
+                    key,
+                    checksum,
+                    sequence,
+                } => {
+                    let seq = sequence.then(|| {
+                        t.next_seq = t.next_seq.wrapping_add(1);
+                        t.next_seq
+                    });
+                    encapsulate_gre_with(&outer, &GreRepr::ipv4(checksum, key, seq), inner, slot)
+                }
+                Encapsulation::Minimal if fragment => encapsulate_ipip_with(&outer, inner, slot),
+                Encapsulation::Minimal => {
+                    encapsulate_minimal(inner, t.spec.local, t.spec.remote, slot)
+                }
+            };
+            let Ok(out_len) = r else {
+                t.c.drop_encap_error += 1;
+                continue;
+            };
+            if too_big {
+                // DF clear: let the kernel fragment the outer packet.
+                let (local, remote) = (t.spec.local, t.spec.remote);
+                let ok = send_fragmenting(
+                    &self.io,
+                    &self.slots[self.pending.len()][..out_len],
+                    local,
+                    remote,
+                );
+                let t = self.t.tunnels.get_mut(&id).expect("tunnel present");
+                if ok {
+                    t.c.tx_packets += 1;
+                    t.c.tx_bytes += len as u64;
+                    t.c.tx_fragmented += 1;
+                } else {
+                    t.c.drop_send_error += 1;
+                }
+                continue;
+            }
+            self.pending.push(Pending {
+                len: out_len,
+                remote: t.spec.remote,
+                tunnel: id,
+                inner_len: len,
+            });
+        }
+    }
+
+    /// Sends the packets waiting in the output slots.
+    fn flush(&mut self) {
+        let mut start = 0;
+        while start < self.pending.len() {
+            let batch: Vec<(&[u8], Ipv4Addr)> = self.pending[start..]
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (&self.slots[start + i][..p.len], p.remote))
+                .collect();
+            let (sent, failed) = match self.io.tx.send_batch(&mut self.scratch, &batch) {
+                Ok(n) => (n, None),
+                Err((n, e)) => (n, Some(e)),
+            };
+            drop(batch);
+            for p in &self.pending[start..start + sent] {
+                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                    t.c.tx_packets += 1;
+                    t.c.tx_bytes += p.inner_len as u64;
+                }
+            }
+            start += sent;
+            if let Some(e) = failed {
+                let p = self.pending[start];
+                self.send_failed(start, p, &e);
+                start += 1;
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// A fast-path send of slot `slot` failed with `e`.
+    fn send_failed(&mut self, slot: usize, p: Pending, e: &io::Error) {
+        if e.raw_os_error() != Some(libc::EMSGSIZE) {
+            if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                t.c.drop_send_error += 1;
+            }
+            return;
+        }
+        // The output device's MTU is below what the tunnel MTU assumed: re-read it.
+        let Some(t) = self.t.tunnels.get_mut(&p.tunnel) else {
+            return;
+        };
+        let fresh = path_mtu(&mut self.io.nl, &t.spec);
+        if fresh < t.mtu {
+            tracing::info!(
+                tunnel = p.tunnel,
+                old = t.mtu,
+                new = fresh,
+                "tunnel MTU lowered"
+            );
+            t.mtu = fresh;
+        }
+        let packet = &self.slots[slot][..p.len];
+        let df = packet[6] & 0x40 != 0;
+        if !df {
+            let (local, remote) = (t.spec.local, t.spec.remote);
+            if send_fragmenting(&self.io, packet, local, remote) {
+                t.c.tx_packets += 1;
+                t.c.tx_bytes += p.inner_len as u64;
+                t.c.tx_fragmented += 1;
+            } else {
+                t.c.drop_send_error += 1;
+            }
+            return;
+        }
+        t.c.drop_too_big += 1;
+        let (mtu, local, encap) = (t.mtu, t.spec.local, t.spec.encapsulation);
+        // Recover the inner packet to quote it in the ICMP error.
+        let packet = self.slots[slot][..p.len].to_vec();
+        let inner: Option<Vec<u8>> = match (encap, packet[9]) {
+            (_, 4) => decapsulate_ipip(&packet).ok().map(|(_, i)| i.to_vec()),
+            (_, 47) => decapsulate_gre(&packet).ok().map(|(_, _, i)| i.to_vec()),
+            _ => {
+                let mut b = packet.clone();
+                decapsulate_minimal_in_place(&mut b)
+                    .ok()
+                    .map(|r| b[r].to_vec())
+            }
+        };
+        if let Some(inner) = inner {
+            send_frag_needed(
+                &self.io.tun,
+                &mut self.icmp,
+                &mut self.c,
+                &inner,
+                mtu,
+                local,
+            );
+        }
+    }
+
+    // ------------------------------------------------------------ out of the tunnels
+
+    fn raw_readable(&mut self, index: usize) {
+        let mut budget = self.cfg.batch;
+        while budget > 0 {
+            let n = match self.io.rx[index].recv_batch(
+                &mut self.scratch,
+                &mut self.rx_bufs,
+                &mut self.rx_lens,
+            ) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    // A pending error (ICMP about a packet we sent) or a real failure.
+                    self.c.raw_recv_errors += 1;
+                    budget = budget.saturating_sub(1);
+                    continue;
+                }
+            };
+            budget = budget.saturating_sub(n);
+            self.c.raw_packets += n as u64;
+            for j in 0..n {
+                let len = self.rx_lens[j];
+                if !(20..=RX_BUF).contains(&len) {
+                    self.c.malformed += 1;
+                    continue;
+                }
+                self.decapsulate(j, len);
+            }
+        }
+    }
+
+    fn decapsulate(&mut self, j: usize, len: usize) {
+        let buf = &mut self.rx_bufs[j][..len];
+        let proto = buf[9];
+        let src = Ipv4Addr::new(buf[12], buf[13], buf[14], buf[15]);
+        let Some(&id) = self.t.accept.get(&(src, proto)) else {
+            self.c.unknown_source += 1;
+            return;
+        };
+        let Some(t) = self.t.tunnels.get_mut(&id) else {
+            self.c.unknown_source += 1;
+            return;
+        };
+        let base = buf.as_ptr() as usize;
+        let range = match proto {
+            4 => decapsulate_ipip(buf).map(|(_, inner)| {
+                let s = inner.as_ptr() as usize - base;
+                s..s + inner.len()
+            }),
+            47 => match decapsulate_gre(buf) {
+                Ok((_, gre, inner)) => {
+                    let want = match t.spec.encapsulation {
+                        Encapsulation::Gre { key, .. } => key,
+                        _ => None,
+                    };
+                    if gre.key != want {
+                        t.c.drop_key_mismatch += 1;
+                        return;
+                    }
+                    let s = inner.as_ptr() as usize - base;
+                    Ok(s..s + inner.len())
+                }
+                Err(e) => Err(e),
+            },
+            _ => decapsulate_minimal_in_place(buf),
+        };
+        let Ok(range) = range else {
+            t.c.drop_decap_error += 1;
+            return;
+        };
+        let inner = &buf[range];
+        if inner[8] == 0 {
+            t.c.drop_ttl += 1;
+            return;
+        }
+        match self.io.tun.write(inner) {
+            Ok(_) => {
+                t.c.rx_packets += 1;
+                t.c.rx_bytes += inner.len() as u64;
+            }
+            Err(_) => t.c.drop_write_error += 1,
+        }
+    }
+}
+
+/// Pins the calling thread to `cpu`.
+///
+/// # Errors
+/// No such CPU, or not permitted.
+pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it (cpu is bounds-checked by the
+    // kernel's set size below), and sched_setaffinity reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if cpu >= 8 * std::mem::size_of::<libc::cpu_set_t>() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "CPU number too large",
+            ));
+        }
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Sends ICMP Fragmentation Needed about `packet` back into the TUN device, from `local`, with
+/// next-hop MTU `mtu`, unless rate-limited or not allowed.
+fn send_frag_needed(
+    tun: &Tun,
+    icmp: &mut IcmpLimiter,
+    c: &mut EngineCounters,
+    packet: &[u8],
+    mtu: u16,
+    local: Ipv4Addr,
+) {
+    if !icmp.allow() {
+        c.icmp_suppressed += 1;
+        return;
+    }
+    let mut out = [0u8; 576];
+    icmp.identification = icmp.identification.wrapping_add(1);
+    match build_frag_needed(packet, mtu, local, icmp.identification, &mut out) {
+        Some(n) if tun.write(&out[..n]).is_ok() => c.icmp_sent += 1,
+        _ => c.icmp_suppressed += 1,
+    }
+}
+
+/// Sends an encapsulated packet through the fragmenting path: its payload after the outer
+/// header on the protocol's receive socket, the kernel writing the header.
+fn send_fragmenting(io: &Io, packet: &[u8], local: Ipv4Addr, remote: Ipv4Addr) -> bool {
+    let hl = usize::from(packet[0] & 0x0f) * 4;
+    let Some(i) = rx_index(packet[9]) else {
+        return false;
+    };
+    io.rx[i]
+        .send_payload(&packet[hl..], local, remote, packet[8], packet[1])
+        .is_ok()
+}
+
+/// The path MTU towards `spec.remote` less the encapsulation overhead; 1500 less the overhead
+/// when it cannot be looked up.
+fn path_mtu(nl: &mut Netlink, spec: &TunnelSpec) -> u16 {
+    let overhead = spec.encapsulation.overhead();
+    let mtu = match nl.route_get(spec.remote) {
+        Ok(r) => r.mtu.or_else(|| {
+            r.device
+                .and_then(|d| nl.link_by_index(d).ok())
+                .map(|l| l.mtu)
+        }),
+        Err(e) => {
+            tracing::warn!("tunnel to {}: {e}; assuming MTU 1500", spec.remote);
+            None
+        }
+    }
+    .unwrap_or(1500) as usize;
+    mtu.saturating_sub(overhead).clamp(68, 65535) as u16
+}
+
+/// Builds an ICMP Destination Unreachable / Fragmentation Needed (RFC 792, RFC 1191) about
+/// `inner` into `out`, from `from` to the inner source, quoting as much of `inner` as fits in
+/// 576 bytes (RFC 1812 §4.3.2.3). `None` when no error may be sent: the inner packet is an
+/// ICMP error, a non-first fragment, or comes from a non-unicast source.
+pub fn build_frag_needed(
+    inner: &[u8],
+    mtu: u16,
+    from: Ipv4Addr,
+    identification: u16,
+    out: &mut [u8; 576],
+) -> Option<usize> {
+    let ip = Ipv4Packet::new_checked(inner).ok()?;
+    let src = ip.src_addr();
+    if src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_loopback() {
+        return None;
+    }
+    if ip.fragment_offset() != 0 {
+        return None;
+    }
+    if ip.protocol() == Protocol::Icmp {
+        if let Some(&ty) = ip.payload().first() {
+            if matches!(ty, 3 | 4 | 5 | 11 | 12) {
+                return None;
+            }
+        }
+    }
+    let datagram = &inner[..usize::from(ip.total_len())];
+    let quote = datagram.len().min(576 - 28);
+    let total = 28 + quote;
+    let h = &mut out[..20];
+    h[0] = 0x45;
+    h[1] = 0xc0; // internetwork control precedence, as the kernel's ICMP errors
+    h[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    h[4..6].copy_from_slice(&identification.to_be_bytes());
+    h[6..8].copy_from_slice(&[0, 0]);
+    h[8] = 64;
+    h[9] = 1;
+    h[10..12].copy_from_slice(&[0, 0]);
+    h[12..16].copy_from_slice(&from.octets());
+    h[16..20].copy_from_slice(&src.octets());
+    let c = internet_checksum(h);
+    h[10..12].copy_from_slice(&c.to_be_bytes());
+    let icmp = &mut out[20..total];
+    icmp[0] = 3;
+    icmp[1] = 4;
+    icmp[2..6].copy_from_slice(&[0, 0, 0, 0]);
+    icmp[6..8].copy_from_slice(&mtu.to_be_bytes());
+    icmp[8..].copy_from_slice(&datagram[..quote]);
+    let c = internet_checksum(icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn udp_packet(len: usize, df: bool) -> Vec<u8> {
+        let mut p = vec![0u8; len];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        p[6] = if df { 0x40 } else { 0 };
+        p[8] = 63;
+        p[9] = 17;
+        p[12..16].copy_from_slice(&[10, 1, 0, 2]);
+        p[16..20].copy_from_slice(&[10, 9, 9, 9]);
+        let c = internet_checksum(&p[..20]);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn frag_needed_quotes_the_packet_and_carries_the_mtu() {
+        let inner = udp_packet(1460, true);
+        let mut out = [0u8; 576];
+        let n = build_frag_needed(&inner, 1400, Ipv4Addr::new(10, 2, 0, 1), 7, &mut out).unwrap();
+        assert_eq!(n, 576);
+        let ip = Ipv4Packet::new_checked(&out[..n]).unwrap();
+        assert!(ip.verify_checksum());
+        assert_eq!(ip.dst_addr(), Ipv4Addr::new(10, 1, 0, 2));
+        assert_eq!(ip.protocol(), Protocol::Icmp);
+        let icmp = ip.payload();
+        assert_eq!((icmp[0], icmp[1]), (3, 4));
+        assert_eq!(u16::from_be_bytes([icmp[6], icmp[7]]), 1400);
+        assert_eq!(internet_checksum(icmp), 0);
+        assert_eq!(&icmp[8..28], &inner[..20]);
+        // never about an ICMP error
+        let mut err = udp_packet(100, true);
+        err[9] = 1;
+        err[20] = 3;
+        assert!(build_frag_needed(&err, 1400, Ipv4Addr::new(10, 2, 0, 1), 7, &mut out).is_none());
+    }
+
+    #[test]
+    fn overheads() {
+        assert_eq!(Encapsulation::IpIp.overhead(), 20);
+        assert_eq!(Encapsulation::GRE.overhead(), 24);
+        let g = Encapsulation::Gre {
+            key: Some(1),
+            checksum: true,
+            sequence: true,
+        };
+        assert_eq!(g.overhead(), 36);
+        assert_eq!(g.protocol(), 47);
+        assert_eq!(
+            Encapsulation::from_wire(mip_wire::codes::Encapsulation::from(55)),
+            Some(Encapsulation::Minimal)
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! The home agent's data plane on Linux: [`LinuxHaDataPlane`] carries out
+//! [`DataPlaneRequest`]s with the [`TunnelEngine`], rtnetlink and `AF_PACKET`.
+//!
+//! | Request | What happens |
+//! |---|---|
+//! | `AddTunnel` | engine tunnel (home agent address → care-of address, the registration's encapsulation; GRE without key); with `reverse_allowed`, `accept_from(care-of address)` |
+//! | `SetTunnelReverse` | `accept_from` / `stop_accepting` the care-of address |
+//! | `RemoveTunnel` | engine tunnel removed (with its routes and accepts); kernel host routes left without a tunnel removed |
+//! | `AddHostRoute` | engine route home address → tunnel, and the kernel host route `HoA/32 dev <tun>` (replace) |
+//! | `RemoveHostRoute` | engine route removed; the kernel route too when it was the address's last tunnel |
+//! | `ProxyArp` | proxy neighbour `HoA dev <home link>` added / removed (needs `ip_forward=1`, set at start) |
+//! | `GratuitousArp` | `MobileNodeLeft`: both gratuitous ARP forms with the home agent's MAC on the home link. `MobileNodeReturned`: both forms with the mobile node's own MAC when the home agent's neighbour table has it (it usually does: the returning node ARPs for the home agent to deregister), else nothing (the node announces itself, RFC 5944 §4.6) |
+//! | `BroadcastForwarding` | **not supported yet**: logged once, counted, and accepted (Ok) so that registrations proceed |
+//!
+//! Requests are applied synchronously; a failure is returned (and counted) and leaves what
+//! was already done in place. Dropping the data plane stops the engine (the TUN device and
+//! its routes go with it) and removes the proxy neighbours it added.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io;
+use std::net::Ipv4Addr;
+
+use mip_ha::{ArpReason, DataPlaneRequest};
+
+use super::arp::{gratuitous_arp_frame, ArpSocket, GratuitousArpKind};
+use super::engine::{Encapsulation, EngineConfig, TunnelEngine, TunnelId, TunnelSpec};
+use super::netlink::{Netlink, Route};
+use super::sysctl;
+use crate::dataplane::{DataPlane, DataPlaneCounts};
+
+/// Settings of [`LinuxHaDataPlane`].
+#[derive(Clone, Debug)]
+pub struct HaDataPlaneConfig {
+    /// The engine (TUN name, MTU, outer TTL, ...).
+    pub engine: EngineConfig,
+    /// Tunnel MTU; `None`: the path MTU to each care-of address less the overhead.
+    pub tunnel_mtu: Option<u16>,
+    /// Set `net.ipv4.ip_forward=1` at start (needed to forward into the tunnel and for proxy
+    /// ARP).
+    pub enable_forwarding: bool,
+    /// Gratuitous ARP forms sent per request.
+    pub gratuitous_arp: Vec<GratuitousArpKind>,
+}
+
+impl Default for HaDataPlaneConfig {
+    fn default() -> Self {
+        HaDataPlaneConfig {
+            engine: EngineConfig::default(),
+            tunnel_mtu: None,
+            enable_forwarding: true,
+            gratuitous_arp: vec![GratuitousArpKind::Request, GratuitousArpKind::Reply],
+        }
+    }
+}
+
+/// The home agent's data plane. See the module documentation.
+#[derive(Debug)]
+pub struct LinuxHaDataPlane {
+    engine: TunnelEngine,
+    nl: Netlink,
+    arp: ArpSocket,
+    cfg: HaDataPlaneConfig,
+    counts: DataPlaneCounts,
+    /// Home address → tunnels it is routed through (the kernel route exists while non-empty).
+    routes: HashMap<Ipv4Addr, BTreeSet<TunnelId>>,
+    /// Proxy neighbours installed: (address, ifindex).
+    proxies: HashSet<(Ipv4Addr, u32)>,
+    broadcast_warned: bool,
+}
+
+fn count(c: &mut DataPlaneCounts, req: &DataPlaneRequest) {
+    match req {
+        DataPlaneRequest::AddTunnel { .. } => c.add_tunnel += 1,
+        DataPlaneRequest::RemoveTunnel { .. } => c.remove_tunnel += 1,
+        DataPlaneRequest::SetTunnelReverse { .. } => c.set_tunnel_reverse += 1,
+        DataPlaneRequest::AddHostRoute { .. } => c.add_host_route += 1,
+        DataPlaneRequest::RemoveHostRoute { .. } => c.remove_host_route += 1,
+        DataPlaneRequest::ProxyArp { enable: true, .. } => c.proxy_arp_on += 1,
+        DataPlaneRequest::ProxyArp { enable: false, .. } => c.proxy_arp_off += 1,
+        DataPlaneRequest::GratuitousArp { .. } => c.gratuitous_arp += 1,
+        DataPlaneRequest::BroadcastForwarding { enable: true, .. } => c.broadcast_on += 1,
+        DataPlaneRequest::BroadcastForwarding { enable: false, .. } => c.broadcast_off += 1,
+    }
+}
+
+impl LinuxHaDataPlane {
+    /// Starts the engine and opens a netlink and a packet socket, in the calling thread's
+    /// network namespace (every later request acts there, whichever thread calls); sets `ip_forward=1` if configured.
+    ///
+    /// # Errors
+    /// Not permitted, or the TUN device cannot be made.
+    pub fn new(cfg: HaDataPlaneConfig) -> io::Result<Self> {
+        if cfg.enable_forwarding {
+            sysctl::set_ip_forward(true)?;
+        }
+        let engine = TunnelEngine::start(cfg.engine.clone())?;
+        let nl = Netlink::open()?;
+        let arp = ArpSocket::sender()?;
+        Ok(LinuxHaDataPlane {
+            engine,
+            nl,
+            arp,
+            cfg,
+            counts: DataPlaneCounts::default(),
+            routes: HashMap::new(),
+            proxies: HashSet::new(),
+            broadcast_warned: false,
+        })
+    }
+
+    /// The engine (for [`TunnelEngine::stats`]).
+    pub fn engine(&self) -> &TunnelEngine {
+        &self.engine
+    }
+
+    fn host_route(&self, home: Ipv4Addr) -> Route {
+        Route::host_via_device(home, self.engine.tun_ifindex())
+    }
+
+    fn drop_kernel_route(&mut self, home: Ipv4Addr) -> io::Result<()> {
+        match self.nl.route_delete(&self.host_route(home)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        }
+    }
+
+    fn carry_out(&mut self, req: &DataPlaneRequest) -> io::Result<()> {
+        match req {
+            DataPlaneRequest::AddTunnel {
+                tunnel,
+                endpoints,
+                encapsulation,
+                reverse_allowed,
+            } => {
+                let encap = Encapsulation::from_wire(*encapsulation).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        format!("encapsulation {} not supported", u8::from(*encapsulation)),
+                    )
+                })?;
+                self.engine.add_tunnel(
+                    tunnel.0,
+                    TunnelSpec {
+                        local: endpoints.source,
+                        remote: endpoints.destination,
+                        encapsulation: encap,
+                        mtu: self.cfg.tunnel_mtu,
+                    },
+                )?;
+                if *reverse_allowed {
+                    self.engine.accept_from(endpoints.destination, tunnel.0)?;
+                }
+                Ok(())
+            }
+            DataPlaneRequest::SetTunnelReverse {
+                tunnel,
+                reverse_allowed,
+            } => {
+                let stats = self.engine.stats()?;
+                let t = stats.tunnels.get(&tunnel.0).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotFound, format!("no tunnel {}", tunnel.0))
+                })?;
+                if *reverse_allowed {
+                    self.engine.accept_from(t.spec.remote, tunnel.0)
+                } else {
+                    match self.engine.stop_accepting(t.spec.remote, tunnel.0) {
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                        r => r,
+                    }
+                }
+            }
+            DataPlaneRequest::RemoveTunnel { tunnel, .. } => {
+                self.engine.remove_tunnel(tunnel.0)?;
+                let orphaned: Vec<Ipv4Addr> = self
+                    .routes
+                    .iter_mut()
+                    .filter_map(|(home, set)| {
+                        (set.remove(&tunnel.0) && set.is_empty()).then_some(*home)
+                    })
+                    .collect();
+                for home in orphaned {
+                    self.routes.remove(&home);
+                    self.drop_kernel_route(home)?;
+                }
+                Ok(())
+            }
+            DataPlaneRequest::AddHostRoute {
+                home_address,
+                tunnel,
+            } => {
+                self.engine.route(*home_address, tunnel.0)?;
+                self.nl.route_replace(&self.host_route(*home_address))?;
+                self.routes
+                    .entry(*home_address)
+                    .or_default()
+                    .insert(tunnel.0);
+                Ok(())
+            }
+            DataPlaneRequest::RemoveHostRoute {
+                home_address,
+                tunnel,
+            } => {
+                self.engine.unroute(*home_address, tunnel.0)?;
+                let last = match self.routes.get_mut(home_address) {
+                    Some(set) => {
+                        set.remove(&tunnel.0);
+                        set.is_empty()
+                    }
+                    None => true,
+                };
+                if last {
+                    self.routes.remove(home_address);
+                    self.drop_kernel_route(*home_address)?;
+                }
+                Ok(())
+            }
+            DataPlaneRequest::ProxyArp {
+                address,
+                interface,
+                enable,
+            } => {
+                let ifindex = self.nl.ifindex(interface)?;
+                if *enable {
+                    self.nl.proxy_add(ifindex, *address)?;
+                    self.proxies.insert((*address, ifindex));
+                } else {
+                    self.proxies.remove(&(*address, ifindex));
+                    match self.nl.proxy_delete(ifindex, *address) {
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        r => r?,
+                    }
+                }
+                Ok(())
+            }
+            DataPlaneRequest::GratuitousArp {
+                address,
+                interface,
+                reason,
+            } => {
+                let link = self.nl.link(interface)?;
+                let mac = match reason {
+                    ArpReason::MobileNodeLeft => link.mac,
+                    ArpReason::MobileNodeReturned => {
+                        self.nl.neighbour(link.index, *address)?.and_then(|n| n.mac)
+                    }
+                };
+                match mac {
+                    Some(mac) => {
+                        for &kind in &self.cfg.gratuitous_arp {
+                            let frame = gratuitous_arp_frame(kind, mac, *address);
+                            self.arp.send_on(link.index, &frame)?;
+                        }
+                        Ok(())
+                    }
+                    None => {
+                        tracing::info!(
+                            %address,
+                            interface = %interface,
+                            "mobile node's link-layer address unknown: no gratuitous ARP on its \
+                             behalf (it announces itself on return, RFC 5944 §4.6)"
+                        );
+                        Ok(())
+                    }
+                }
+            }
+            DataPlaneRequest::BroadcastForwarding {
+                home_address,
+                tunnel,
+                enable,
+            } => {
+                if !self.broadcast_warned {
+                    self.broadcast_warned = true;
+                    tracing::warn!(
+                        %home_address,
+                        tunnel = tunnel.0,
+                        enable,
+                        "broadcast forwarding (B) is not supported by the data plane yet; \
+                         home-link broadcasts are not tunnelled"
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl DataPlane for LinuxHaDataPlane {
+    fn apply(&mut self, req: &DataPlaneRequest) -> io::Result<()> {
+        count(&mut self.counts, req);
+        let r = self.carry_out(req);
+        if let Err(e) = &r {
+            self.counts.failed += 1;
+            tracing::warn!(target: "mip_io::net", request = ?req, error = %e, "data-plane request failed");
+        } else {
+            tracing::debug!(target: "mip_io::net", request = ?req, "data-plane request applied");
+        }
+        r
+    }
+
+    fn kind(&self) -> &'static str {
+        "tun"
+    }
+
+    fn counts(&self) -> DataPlaneCounts {
+        self.counts
+    }
+}
+
+impl Drop for LinuxHaDataPlane {
+    fn drop(&mut self) {
+        for (address, ifindex) in std::mem::take(&mut self.proxies) {
+            let _ = self.nl.proxy_delete(ifindex, address);
+        }
+    }
+}

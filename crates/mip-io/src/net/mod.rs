@@ -1,0 +1,40 @@
+//! The user-space data plane: TUN device + raw IPv4 sockets for IP-in-IP (4), GRE (47) and
+//! minimal encapsulation (55), rtnetlink for routes, rules, neighbours and addresses, and
+//! `AF_PACKET` for gratuitous ARP. The kernel this runs on has no `ipip`/`gre` modules, so
+//! tunnels are made here.
+//!
+//! * [`netlink`]: a synchronous rtnetlink client ([`Netlink`]): host routes into the TUN
+//!   device (replace semantics, any table), policy rules, permanent and proxy neighbours,
+//!   addresses, link up/down/MTU, link lookup, `route get` with path MTU. [`sysctl`] for
+//!   `ip_forward`, `proxy_arp`, `arp_accept`, `rp_filter`, `accept_local`.
+//! * [`arp`]: gratuitous ARP (request and reply forms) and an ARP capture socket.
+//! * [`tun`]: the TUN device.
+//! * [`raw`]: the raw sockets, batched with `sendmmsg`/`recvmmsg`.
+//! * [`engine`]: the [`TunnelEngine`] thread — encapsulation by destination (or by source, for
+//!   reverse tunnels), decapsulation from accepted remotes, DF/MTU/ICMP handling, counters.
+//! * [`ha`]: [`LinuxHaDataPlane`], the home agent's [`DataPlane`](crate::DataPlane).
+//! * [`fa`], [`mn`]: the foreign agent's and the co-located mobile node's plumbing, as
+//!   functions over a [`Netlink`] and a [`TunnelEngine`] (their cores emit their own request
+//!   types; the daemon maps them onto these).
+//!
+//! Everything opens its sockets in the network namespace of the calling thread, and needs
+//! `CAP_NET_ADMIN` + `CAP_NET_RAW`.
+
+pub mod arp;
+pub mod engine;
+pub mod fa;
+pub mod ha;
+pub mod mn;
+pub mod netlink;
+pub mod raw;
+pub mod sysctl;
+pub mod tun;
+
+pub use arp::{send_gratuitous_arp, ArpPacket, ArpSocket, GratuitousArpKind};
+pub use engine::{
+    Encapsulation, EngineConfig, EngineCounters, EngineStats, TunnelCounters, TunnelEngine,
+    TunnelId, TunnelSpec, TunnelStats,
+};
+pub use ha::{HaDataPlaneConfig, LinuxHaDataPlane};
+pub use netlink::{LinkInfo, Neighbour, Netlink, Route, RouteLookup, Rule, MAIN_TABLE};
+pub use tun::Tun;

@@ -1,0 +1,309 @@
+//! The tunnel engine with real traffic between network namespaces (root required):
+//!
+//! ```text
+//!   C (10.1.0.2) --c0/a0-- A (10.1.0.1 | 10.2.0.1) --a1/b1-- B (10.2.0.2, H = 10.9.9.9 on lo)
+//! ```
+//!
+//! A routes H into its TUN device and tunnels it to B; B decapsulates and delivers H locally,
+//! and sends H's answers back through the tunnel (source route `from H`) or plainly.
+
+mod net_support;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use mip_io::net::raw::RawSocket;
+use mip_io::net::{Encapsulation, EngineConfig, Netlink, Route, Rule, TunnelEngine, TunnelSpec};
+use net_support::*;
+
+const C: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 2);
+const A_C: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 1);
+const A_B: Ipv4Addr = Ipv4Addr::new(10, 2, 0, 1);
+const B_A: Ipv4Addr = Ipv4Addr::new(10, 2, 0, 2);
+const H: Ipv4Addr = Ipv4Addr::new(10, 9, 9, 9);
+
+struct Lab {
+    // engines first: dropped before the namespaces
+    ea: TunnelEngine,
+    eb: TunnelEngine,
+    c: Netns,
+    a: Netns,
+    b: Netns,
+}
+
+fn start_engine(ns: &Netns, name: &'static str) -> TunnelEngine {
+    ns.run(move || {
+        TunnelEngine::start(EngineConfig {
+            tun_name: name.into(),
+            ..EngineConfig::default()
+        })
+        .expect("start engine")
+    })
+}
+
+/// Builds the three namespaces and a tunnel A <-> B; with `reverse`, B's packets from H go
+/// back through the tunnel (and B has no other route to C).
+fn lab(encapsulation: Encapsulation, mtu_a: Option<u16>, reverse: bool) -> Lab {
+    let c = Netns::new("c");
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&c, "c0", &a, "a0");
+    veth(&a, "a1", &b, "b1");
+    c.ip("addr add 10.1.0.2/24 dev c0");
+    c.ip("route add default via 10.1.0.1");
+    a.ip("addr add 10.1.0.1/24 dev a0");
+    a.ip("addr add 10.2.0.1/24 dev a1");
+    a.sysctl("net.ipv4.ip_forward", "1");
+    b.ip("addr add 10.2.0.2/24 dev b1");
+    b.ip("addr add 10.9.9.9/32 dev lo");
+    if !reverse {
+        b.ip("route add 10.1.0.0/24 via 10.2.0.1");
+    }
+
+    let ea = start_engine(&a, "mipt0");
+    ea.add_tunnel(
+        1,
+        TunnelSpec {
+            local: A_B,
+            remote: B_A,
+            encapsulation,
+            mtu: mtu_a,
+        },
+    )
+    .unwrap();
+    ea.route(H, 1).unwrap();
+    ea.accept_from(B_A, 1).unwrap();
+    let tun_a = ea.tun_ifindex();
+    a.run(move || {
+        Netlink::open()
+            .unwrap()
+            .route_replace(&Route::host_via_device(H, tun_a))
+            .unwrap()
+    });
+
+    let eb = start_engine(&b, "mipt1");
+    eb.add_tunnel(
+        1,
+        TunnelSpec {
+            local: B_A,
+            remote: A_B,
+            encapsulation,
+            mtu: None,
+        },
+    )
+    .unwrap();
+    eb.accept_from(A_B, 1).unwrap();
+    if reverse {
+        let tun_b = eb.tun_ifindex();
+        b.run(move || {
+            let mut nl = Netlink::open().unwrap();
+            nl.route_replace(&Route::default_via_device(tun_b, 100))
+                .unwrap();
+            nl.rule_add(&Rule::from_host(H, None, 100, 1000)).unwrap();
+        });
+        eb.route_source(H, 1).unwrap();
+    }
+    Lab { ea, eb, c, a, b }
+}
+
+fn ping_from(ns: &Netns, dst: Ipv4Addr, total: usize, df: bool) -> PingResult {
+    ns.run(move || ping(dst, total, df, Duration::from_secs(2)))
+}
+
+#[test]
+fn ipip_forward_reverse_tcp_pmtu_and_unknown_sources() {
+    if !require_root() {
+        return;
+    }
+    let lab = lab(Encapsulation::IpIp, Some(1400), true);
+    assert_eq!(lab.ea.stats().unwrap().tunnels[&1].mtu, 1400);
+    assert_eq!(
+        lab.eb.stats().unwrap().tunnels[&1].mtu,
+        1480,
+        "auto MTU: 1500 - 20"
+    );
+
+    // Ping through the tunnel, both ways encapsulated on the wire.
+    let cap = Capture::start(&lab.b, "b1", &[4]);
+    let r = lab.c.run(|| ping_until_reply(H, 84, 5));
+    let wire = cap.finish();
+    // B answers with TTL 64; A's forwarding out of the tunnel takes one.
+    assert_eq!(r, PingResult::Reply { ttl: 63 });
+    let fwd = wire
+        .iter()
+        .find(|p| ip_src(p) == A_B && ip_dst(p) == B_A && ip_dst(&p[20..]) == H)
+        .expect("IP-in-IP A->B on the wire");
+    assert_eq!(fwd[9], 4);
+    assert_eq!(fwd[8], 64, "outer TTL");
+    assert_eq!(
+        fwd[20 + 8],
+        63,
+        "inner TTL: decremented once, by A's forwarding"
+    );
+    assert_eq!(ip_src(&fwd[20..]), C);
+    let rev = wire
+        .iter()
+        .find(|p| ip_src(p) == B_A && ip_dst(p) == A_B && ip_src(&p[20..]) == H)
+        .expect("reverse-tunnelled IP-in-IP B->A on the wire");
+    assert_eq!(ip_dst(&rev[20..]), C);
+
+    // Larger than the tunnel MTU without DF: the kernel fragments the outer packet and B
+    // reassembles it. (First: after the ICMP error below, C itself would fragment.)
+    assert!(matches!(
+        lab.c.run(|| ping_until_reply(H, 1460, 3)),
+        PingResult::Reply { .. }
+    ));
+    assert!(lab.ea.stats().unwrap().tunnel(1).tx_fragmented >= 1);
+    // DF and larger than the tunnel MTU: ICMP fragmentation needed with the MTU.
+    assert_eq!(
+        ping_from(&lab.c, H, 1460, true),
+        PingResult::FragNeeded { mtu: 1400 }
+    );
+    // C learned the path MTU: the next DF ping that size is refused at C itself, and a
+    // non-DF one leaves C in fragments that fit the tunnel.
+    let r = lab.c.ip("route get 10.9.9.9");
+    assert!(r.contains("mtu 1400"), "{r}");
+    let s = lab.ea.stats().unwrap();
+    let t = s.tunnel(1);
+    assert!(t.drop_too_big >= 1 && t.tx_fragmented >= 1, "{t:?}");
+    assert!(s.engine.icmp_sent >= 1, "{:?}", s.engine);
+
+    // A few MB of TCP each way (path MTU discovery through the engine's ICMP errors).
+    tcp_exchange(&lab.c, &lab.b, SocketAddrV4::new(H, 5001), 4 << 20, 2 << 20);
+    let a = lab.ea.stats().unwrap().tunnel(1);
+    let b = lab.eb.stats().unwrap().tunnel(1);
+    assert!(a.tx_bytes > 4 << 20 && b.rx_bytes > 4 << 20, "{a:?} {b:?}");
+    assert!(b.tx_bytes > 2 << 20 && a.rx_bytes > 2 << 20, "{a:?} {b:?}");
+    assert_eq!(a.drop_decap_error + b.drop_decap_error, 0);
+
+    // Tunnel packets from a source nobody accepted are dropped and counted.
+    let before = lab.ea.stats().unwrap().engine.unknown_source;
+    lab.c.run(|| {
+        let s = RawSocket::receiver(4).unwrap();
+        let mut inner = vec![0u8; 28];
+        inner[0] = 0x45;
+        inner[2..4].copy_from_slice(&28u16.to_be_bytes());
+        inner[8] = 64;
+        inner[9] = 17;
+        inner[12..16].copy_from_slice(&C.octets());
+        inner[16..20].copy_from_slice(&H.octets());
+        let c = mip_wire::error::internet_checksum(&inner[..20]);
+        inner[10..12].copy_from_slice(&c.to_be_bytes());
+        for _ in 0..3 {
+            s.send_payload(&inner, C, A_C, 64, 0).unwrap();
+        }
+    });
+    let mut after = before;
+    for _ in 0..50 {
+        after = lab.ea.stats().unwrap().engine.unknown_source;
+        if after >= before + 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(after, before + 3);
+
+    // Without the source route, B's answers have no way back: the reverse path is the tunnel.
+    lab.eb.unroute_source(H, 1).unwrap();
+    assert_eq!(ping_from(&lab.c, H, 84, false), PingResult::Timeout);
+    assert!(lab.eb.stats().unwrap().engine.no_route >= 1);
+    let _ = (&lab.a, &lab.b);
+}
+
+#[test]
+fn gre_with_key_checksum_and_sequence() {
+    if !require_root() {
+        return;
+    }
+    let gre = Encapsulation::Gre {
+        key: Some(0x1234),
+        checksum: true,
+        sequence: true,
+    };
+    let lab = lab(gre, None, false);
+    assert_eq!(lab.ea.stats().unwrap().tunnels[&1].mtu, 1500 - 36);
+    let cap = Capture::start(&lab.b, "b1", &[47]);
+    assert!(matches!(
+        lab.c.run(|| ping_until_reply(H, 84, 5)),
+        PingResult::Reply { .. }
+    ));
+    let wire = cap.finish();
+    let p = wire
+        .iter()
+        .find(|p| ip_src(p) == A_B && ip_dst(p) == B_A)
+        .expect("GRE A->B on the wire");
+    let g = &p[20..];
+    assert_eq!(u16::from_be_bytes([g[0], g[1]]), 0xb000, "C, K and S flags");
+    assert_eq!(u16::from_be_bytes([g[2], g[3]]), 0x0800);
+    assert_eq!(
+        u32::from_be_bytes([g[8], g[9], g[10], g[11]]),
+        0x1234,
+        "key"
+    );
+    assert_eq!(ip_dst(&g[16..]), H);
+
+    tcp_exchange(&lab.c, &lab.b, SocketAddrV4::new(H, 5002), 3 << 20, 1 << 20);
+    let b = lab.eb.stats().unwrap().tunnel(1);
+    assert!(b.rx_bytes > 3 << 20 && b.drop_key_mismatch == 0, "{b:?}");
+
+    // B now expects another key: A's packets are dropped as key mismatches.
+    lab.eb.remove_tunnel(1).unwrap();
+    lab.eb
+        .add_tunnel(
+            1,
+            TunnelSpec {
+                local: B_A,
+                remote: A_B,
+                encapsulation: Encapsulation::Gre {
+                    key: Some(0x9999),
+                    checksum: false,
+                    sequence: false,
+                },
+                mtu: None,
+            },
+        )
+        .unwrap();
+    lab.eb.accept_from(A_B, 1).unwrap();
+    assert_eq!(ping_from(&lab.c, H, 84, false), PingResult::Timeout);
+    assert!(lab.eb.stats().unwrap().tunnel(1).drop_key_mismatch >= 1);
+    let _ = &lab.a;
+}
+
+#[test]
+fn minimal_encapsulation() {
+    if !require_root() {
+        return;
+    }
+    let lab = lab(Encapsulation::Minimal, None, true);
+    let cap = Capture::start(&lab.b, "b1", &[55]);
+    assert_eq!(
+        lab.c.run(|| ping_until_reply(H, 84, 5)),
+        PingResult::Reply { ttl: 63 }
+    );
+    let wire = cap.finish();
+    let p = wire
+        .iter()
+        .find(|p| ip_src(p) == A_B && ip_dst(p) == B_A)
+        .unwrap_or_else(|| panic!("minimal encapsulation A->B on the wire: {wire:02x?}"));
+    assert_eq!(p[8], 63, "the kept inner header: TTL decremented once by A");
+    let f = &p[20..];
+    assert_eq!(f[0], 1, "original protocol ICMP");
+    assert_ne!(f[1] & 0x80, 0, "S: original source present");
+    assert_eq!(Ipv4Addr::new(f[4], f[5], f[6], f[7]), H);
+    assert_eq!(Ipv4Addr::new(f[8], f[9], f[10], f[11]), C);
+    // B's own answers: it is the original source, so no S bit and an 8-byte header.
+    let r = wire
+        .iter()
+        .find(|p| ip_src(p) == B_A && ip_dst(p) == A_B)
+        .expect("minimal encapsulation B->A on the wire");
+    assert_eq!(r[21] & 0x80, 0x80, "from H, not from B's address: S set");
+
+    tcp_exchange(&lab.c, &lab.b, SocketAddrV4::new(H, 5003), 3 << 20, 1 << 20);
+    let (a, b) = (
+        lab.ea.stats().unwrap().tunnel(1),
+        lab.eb.stats().unwrap().tunnel(1),
+    );
+    assert!(b.rx_bytes > 3 << 20 && a.rx_bytes > 1 << 20, "{a:?} {b:?}");
+    assert_eq!(a.drop_decap_error + b.drop_decap_error, 0);
+    let _ = (&lab.a, &lab.b);
+}
