@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Home agent throughput against the machine's UDP baseline, in one go:
+#   1. build mipd and mip-bench (release),
+#   2. write a configuration for $NODES mobile nodes (keys derived from $SEED),
+#   3. start mipd on 127.0.0.1:$PORT with a throwaway state directory and control socket,
+#   4. `mip-bench compare`: the same load against `mip-bench echo` (the baseline) and against
+#      mipd, with every node registered first (--preload), and the ratio
+#      accepted/s (mipd) / replies/s (echo); the target is >= 0.8,
+#   5. stop mipd and remove the temporary files.
+#
+# Usage: scripts/bench-ha.sh [extra mip-bench compare options, e.g. --json or --rate 150000]
+# Environment: NODES (default 100000), SEED (mip-bench), IN_FLIGHT (256), DURATION (10 s),
+#   PORT (4434), ALGORITHM (hmac-md5 | prefix-suffix), MIPD_ARGS (extra mipd options).
+# The generator, the echo responder and mipd share this machine's cores: run it on an
+# otherwise idle machine (other load moves the figures by tens of percent).
+set -euo pipefail
+
+NODES=${NODES:-100000}
+SEED=${SEED:-mip-bench}
+IN_FLIGHT=${IN_FLIGHT:-256}
+DURATION=${DURATION:-10}
+PORT=${PORT:-4434}
+ALGORITHM=${ALGORITHM:-hmac-md5}
+MIPD_ARGS=${MIPD_ARGS:-}
+
+cd "$(dirname "$0")/.."
+cargo build --release -p mipd -p mip-bench
+bench=target/release/mip-bench
+mipd=target/release/mipd
+
+work=$(mktemp -d /tmp/bench-ha.XXXXXX)
+mipd_pid=
+cleanup() {
+    if [ -n "$mipd_pid" ] && kill -0 "$mipd_pid" 2>/dev/null; then
+        kill "$mipd_pid" 2>/dev/null || true
+        wait "$mipd_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bench" config --nodes "$NODES" --seed "$SEED" --algorithm "$ALGORITHM" \
+    --home-agent 127.0.0.1 --output "$work/ha.toml"
+
+# shellcheck disable=SC2086
+"$mipd" --config "$work/ha.toml" --state-dir "$work/state" \
+    --control-socket "$work/mipd.sock" --listen "127.0.0.1:$PORT" --log-level warn \
+    $MIPD_ARGS 2>"$work/mipd.log" &
+mipd_pid=$!
+
+# Ready when the control socket exists (a million security associations take seconds to load).
+for _ in $(seq 1 600); do
+    [ -S "$work/mipd.sock" ] && break
+    if ! kill -0 "$mipd_pid" 2>/dev/null; then
+        echo "mipd exited:" >&2
+        cat "$work/mipd.log" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+[ -S "$work/mipd.sock" ] || { echo "mipd did not come up in 120 s" >&2; exit 1; }
+
+# Closed loop with $IN_FLIGHT outstanding, unless an open-loop --rate was given.
+pacing=(--in-flight "$IN_FLIGHT")
+case " $* " in *" --rate "*|*" --rate="*) pacing=() ;; esac
+"$bench" compare --target "127.0.0.1:$PORT" --nodes "$NODES" --seed "$SEED" \
+    --algorithm "$ALGORITHM" "${pacing[@]}" --duration "$DURATION" --preload "$@"
+
+if [ -s "$work/mipd.log" ]; then
+    echo "--- mipd log (warnings) ---"
+    tail -n 20 "$work/mipd.log"
+fi
