@@ -11,6 +11,7 @@
 //!   `% Invalid input detected at '^' marker.`, `% Ambiguous command`) listing what was
 //!   expected. The console parses locally, so a typo never reaches the daemon.
 
+pub mod convert;
 pub mod views;
 
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,48 @@ pub enum ClearBinding {
     },
 }
 
+/// `show ip mobile visitor [[pending] [A | summary] | nai NAI [session-id ID]]` (seed 000).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum VisitorFilter {
+    /// `show ip mobile visitor`: every visitor ([`views::VisitorList`]).
+    All,
+    /// `show ip mobile visitor A`: the visitor with that home address ([`views::VisitorList`]).
+    Address { address: Ipv4Addr },
+    /// `show ip mobile visitor nai NAI [session-id ID]` ([`views::VisitorList`]).
+    Nai {
+        nai: String,
+        session_id: Option<String>,
+    },
+    /// `show ip mobile visitor summary` ([`views::VisitorSummary`]).
+    Summary,
+    /// `show ip mobile visitor pending [A]`: the pending registration table
+    /// ([`views::PendingList`]).
+    Pending { address: Option<Ipv4Addr> },
+    /// `show ip mobile visitor pending summary` ([`views::PendingSummary`]).
+    PendingSummary,
+}
+
+/// `clear ip mobile visitor [A | nai NAI [session-id ID] [A] | all]` (seed 000; no argument
+/// means every visitor, as on the router).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum ClearVisitor {
+    All,
+    Address {
+        address: Ipv4Addr,
+    },
+    /// Every visitor with that NAI; only the one with `session_id` when given; only the one
+    /// with home address `address` when given (seed 000: "IP address associated with the
+    /// NAI").
+    Nai {
+        nai: String,
+        session_id: Option<String>,
+        #[serde(default)]
+        address: Option<Ipv4Addr>,
+    },
+}
+
 /// The target of `show/clear ip mobile secure KIND ...`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "by")]
@@ -119,8 +162,14 @@ pub enum Request {
     ShowGlobals,
     /// `show ip mobile tunnel`
     ShowTunnel,
+    /// `show ip mobile visitor ...` (foreign agent)
+    ShowVisitor { filter: VisitorFilter },
+    /// `show ip mobile node` (mobile node; product-defined, [`views::NodeView`])
+    ShowNode,
     /// `clear ip mobile binding ...`
     ClearBinding { selector: ClearBinding },
+    /// `clear ip mobile visitor ...` (foreign agent)
+    ClearVisitor { selector: ClearVisitor },
     /// `clear ip mobile traffic [undo]`
     ClearTraffic { undo: bool },
     /// `clear ip mobile secure KIND {A | nai NAI | all} [load]`
@@ -329,6 +378,88 @@ fn peer_kind(w: &mut Words<'_>) -> Result<PeerKind, CommandError> {
     )
 }
 
+fn next_is_address(w: &Words<'_>) -> bool {
+    w.peek().is_some_and(|s| s.parse::<Ipv4Addr>().is_ok())
+}
+
+/// After `show ip mobile visitor`: `[[pending] [A | summary] | nai NAI [session-id ID]]`.
+fn visitor_filter(w: &mut Words<'_>) -> Result<VisitorFilter, CommandError> {
+    if w.done() {
+        return Ok(VisitorFilter::All);
+    }
+    if next_is_address(w) {
+        return Ok(VisitorFilter::Address {
+            address: w.address("A.B.C.D")?,
+        });
+    }
+    Ok(match w.keyword(&["pending", "summary", "nai"])? {
+        "pending" => {
+            if w.done() {
+                VisitorFilter::Pending { address: None }
+            } else if next_is_address(w) {
+                VisitorFilter::Pending {
+                    address: Some(w.address("A.B.C.D")?),
+                }
+            } else {
+                // Only `summary` is a keyword here; an address is the other choice.
+                match w.keyword(&["summary"]) {
+                    Ok(_) => VisitorFilter::PendingSummary,
+                    Err(CommandError::Invalid { index, word, .. }) => {
+                        return Err(CommandError::Invalid {
+                            index,
+                            word,
+                            expected: vec!["A.B.C.D".into(), "summary".into(), "<cr>".into()],
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        "summary" => VisitorFilter::Summary,
+        _ => {
+            let nai = w.string("NAI")?;
+            VisitorFilter::Nai {
+                nai,
+                session_id: w.session_id()?,
+            }
+        }
+    })
+}
+
+/// After `clear ip mobile visitor`: `[A | nai NAI [session-id ID] [A] | all]`; nothing means
+/// every visitor (seed 000).
+fn clear_visitor(w: &mut Words<'_>) -> Result<ClearVisitor, CommandError> {
+    if w.done() {
+        return Ok(ClearVisitor::All);
+    }
+    if next_is_address(w) {
+        return Ok(ClearVisitor::Address {
+            address: w.address("A.B.C.D")?,
+        });
+    }
+    Ok(match w.keyword(&["all", "nai"])? {
+        "all" => ClearVisitor::All,
+        _ => {
+            let nai = w.string("NAI")?;
+            let session_id = if next_is_address(w) {
+                None
+            } else {
+                w.session_id()?
+            };
+            let address = if w.done() {
+                None
+            } else {
+                Some(w.address("A.B.C.D")?)
+            };
+            ClearVisitor::Nai {
+                nai,
+                session_id,
+                address,
+            }
+        }
+    })
+}
+
 /// Parse the words of a `show` or `clear` command (`show ip mobile binding`, ...).
 /// `show_keys` is the console's `--show-keys` switch, carried into `ShowSecure`.
 pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, CommandError> {
@@ -345,6 +476,8 @@ pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, Comma
             "violation",
             "globals",
             "tunnel",
+            "visitor",
+            "node",
         ])? {
             "binding" => {
                 let filter = if w.done() {
@@ -418,13 +551,17 @@ pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, Comma
                     show_keys,
                 }
             }
+            "visitor" => Request::ShowVisitor {
+                filter: visitor_filter(&mut w)?,
+            },
+            "node" => Request::ShowNode,
             "traffic" => Request::ShowTraffic,
             "violation" => Request::ShowViolation,
             "globals" => Request::ShowGlobals,
             _ => Request::ShowTunnel,
         }
     } else {
-        match w.keyword(&["binding", "traffic", "secure"])? {
+        match w.keyword(&["binding", "traffic", "secure", "visitor"])? {
             "binding" => {
                 let selector = if w.peek().is_some_and(|s| s.parse::<Ipv4Addr>().is_ok()) {
                     ClearBinding::Address {
@@ -446,6 +583,9 @@ pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, Comma
             }
             "traffic" => Request::ClearTraffic {
                 undo: w.optional(&["undo"])?.is_some(),
+            },
+            "visitor" => Request::ClearVisitor {
+                selector: clear_visitor(&mut w)?,
             },
             _ => {
                 let peer = peer_kind(&mut w)?;
@@ -603,17 +743,169 @@ mod tests {
     }
 
     #[test]
+    fn visitor_forms() {
+        let sv = |filter| Request::ShowVisitor { filter };
+        assert_eq!(p("show ip mobile visitor").unwrap(), sv(VisitorFilter::All));
+        assert_eq!(
+            p("sh ip mob vis 20.0.0.1").unwrap(),
+            sv(VisitorFilter::Address {
+                address: "20.0.0.1".parse().unwrap()
+            })
+        );
+        assert_eq!(
+            p("show ip mobile visitor summary").unwrap(),
+            sv(VisitorFilter::Summary)
+        );
+        assert_eq!(
+            p("show ip mobile visitor pending").unwrap(),
+            sv(VisitorFilter::Pending { address: None })
+        );
+        assert_eq!(
+            p("show ip mobile visitor pend 20.0.0.1").unwrap(),
+            sv(VisitorFilter::Pending {
+                address: Some("20.0.0.1".parse().unwrap())
+            })
+        );
+        assert_eq!(
+            p("show ip mobile visitor pending sum").unwrap(),
+            sv(VisitorFilter::PendingSummary)
+        );
+        assert_eq!(
+            p("show ip mobile visitor nai user01@cisco.com session-id PDA").unwrap(),
+            sv(VisitorFilter::Nai {
+                nai: "user01@cisco.com".into(),
+                session_id: Some("PDA".into())
+            })
+        );
+        assert_eq!(
+            p("show ip mobile visitor nai user01@cisco.com").unwrap(),
+            sv(VisitorFilter::Nai {
+                nai: "user01@cisco.com".into(),
+                session_id: None
+            })
+        );
+        assert_eq!(p("show ip mobile node").unwrap(), Request::ShowNode);
+        assert_eq!(p("sh ip mob n").unwrap(), Request::ShowNode);
+    }
+
+    #[test]
+    fn clear_visitor_forms() {
+        let cv = |selector| Request::ClearVisitor { selector };
+        // No argument: every visitor (seed 000).
+        assert_eq!(p("clear ip mobile visitor").unwrap(), cv(ClearVisitor::All));
+        assert_eq!(
+            p("clear ip mobile visitor all").unwrap(),
+            cv(ClearVisitor::All)
+        );
+        assert_eq!(
+            p("clear ip mobile visitor 172.21.58.16").unwrap(),
+            cv(ClearVisitor::Address {
+                address: "172.21.58.16".parse().unwrap()
+            })
+        );
+        assert_eq!(
+            p("clear ip mobile visitor nai u@r").unwrap(),
+            cv(ClearVisitor::Nai {
+                nai: "u@r".into(),
+                session_id: None,
+                address: None
+            })
+        );
+        assert_eq!(
+            p("clear ip mobile visitor nai u@r 10.0.0.1").unwrap(),
+            cv(ClearVisitor::Nai {
+                nai: "u@r".into(),
+                session_id: None,
+                address: Some("10.0.0.1".parse().unwrap())
+            })
+        );
+        assert_eq!(
+            p("clear ip mob vis nai u@r session-id PDA 10.0.0.1").unwrap(),
+            cv(ClearVisitor::Nai {
+                nai: "u@r".into(),
+                session_id: Some("PDA".into()),
+                address: Some("10.0.0.1".parse().unwrap())
+            })
+        );
+        // An older client's request without `address` still reads.
+        let r: Request = serde_json::from_str(
+            r#"{"command":"clear_visitor","selector":{"by":"nai","nai":"u@r","session_id":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            cv(ClearVisitor::Nai {
+                nai: "u@r".into(),
+                session_id: None,
+                address: None
+            })
+        );
+    }
+
+    #[test]
+    fn visitor_and_node_errors() {
+        let e = p("show ip mobile visitor nai").unwrap_err();
+        assert!(matches!(&e, CommandError::Incomplete { expected } if expected == &["NAI"]));
+        let e = p("show ip mobile visitor nai a@b session-id").unwrap_err();
+        assert!(matches!(&e, CommandError::Incomplete { expected } if expected == &["ID"]));
+        let e = p("show ip mobile visitor pending bogus").unwrap_err();
+        assert!(
+            matches!(&e, CommandError::Invalid { index: 5, expected, .. } if expected.len() == 3),
+            "{e:?}"
+        );
+        let e = p("show ip mobile visitor pending 20.0.0.1 summary").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 6, .. }), "{e:?}");
+        let e = p("show ip mobile visitor summary extra").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 5, .. }), "{e:?}");
+        let e = p("show ip mobile visitor 20.0.0.400").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 4, .. }), "{e:?}");
+        // "v" is violation or visitor; "vi" too; "vis" is visitor.
+        let e = p("show ip mobile vi").unwrap_err();
+        assert!(
+            matches!(&e, CommandError::Ambiguous { candidates, .. }
+                if candidates == &["violation", "visitor"]),
+            "{e:?}"
+        );
+        let e = p("show ip mobile node now").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 4, .. }), "{e:?}");
+        let e = p("clear ip mobile visitor nai").unwrap_err();
+        assert!(matches!(e, CommandError::Incomplete { .. }));
+        let e = p("clear ip mobile visitor nai u@r bogus").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 6, .. }), "{e:?}");
+        let e = p("clear ip mobile visitor everything").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 4, .. }), "{e:?}");
+        // The nouns of `clear` now include visitor.
+        let e = p("clear ip mobile").unwrap_err();
+        assert!(
+            matches!(&e, CommandError::Incomplete { expected } if expected.contains(&"visitor".to_string()))
+        );
+    }
+
+    #[test]
     fn requests_round_trip_as_json() {
         for r in [
             p("show ip mobile binding nai a@b session-id 7").unwrap(),
             p("clear ip mobile secure visitor nai x@y").unwrap(),
             p("show ip mobile host counters 10.0.0.2").unwrap(),
+            p("show ip mobile visitor pending").unwrap(),
+            p("show ip mobile visitor pending summary").unwrap(),
+            p("show ip mobile visitor nai a@b session-id 7").unwrap(),
+            p("clear ip mobile visitor nai a@b session-id 7 10.0.0.1").unwrap(),
+            p("show ip mobile node").unwrap(),
             Request::Reload,
         ] {
             let j = serde_json::to_string(&r).unwrap();
             assert!(!j.contains('\n'));
             assert_eq!(serde_json::from_str::<Request>(&j).unwrap(), r);
         }
+        assert_eq!(
+            serde_json::to_string(&p("show ip mobile visitor 20.0.0.1").unwrap()).unwrap(),
+            r#"{"command":"show_visitor","filter":{"by":"address","address":"20.0.0.1"}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Request::ShowNode).unwrap(),
+            r#"{"command":"show_node"}"#
+        );
         let resp = Response::error("no such binding");
         let j = serde_json::to_string(&resp).unwrap();
         assert_eq!(j, r#"{"ok":false,"error":"no such binding"}"#);

@@ -15,6 +15,11 @@
 //! | `ShowViolation` | [`ViolationList`] |
 //! | `ShowGlobals` | [`GlobalsView`] |
 //! | `ShowTunnel` | [`TunnelList`] |
+//! | `ShowVisitor { All / Address / Nai }` | [`VisitorList`] |
+//! | `ShowVisitor { Summary }` | [`VisitorSummary`] |
+//! | `ShowVisitor { Pending }` | [`PendingList`] |
+//! | `ShowVisitor { PendingSummary }` | [`PendingSummary`] |
+//! | `ShowNode` | [`NodeView`] |
 //! | `Clear*`, `Reload` | [`ClearView`] (or no `data` at all) |
 //!
 //! Stability: fields are only ever added, with `#[serde(default)]`, so an older console reads
@@ -35,6 +40,25 @@
 //! * [`TrafficView`] has the field names of `mip_ha::Counters` (plus the advertisement
 //!   counters), so `serde_json::from_value(serde_json::to_value(counters))` converts it.
 //! * Zero times of `mip_ha::HostCounters` ("never") become `None`.
+//!
+//! Foreign agent and mobile node (`mip_fa`, `mip_mn` snapshots): the conversions are in
+//! [`crate::convert`] behind the cargo features `fa` and `mn` (for `mipd`), and written out as
+//! the reference in `crates/mipctl/tests/show_fa_mn_core.rs`. Notes:
+//!
+//! * [`VisitorView`] follows `mip_fa::VisitorSnapshot` (seed 000's field table); the tunnel
+//!   name is the daemon's (the core does not name tunnels). `reverse_allowed` is the T flag
+//!   granted to that visitor (the foreign agent's tunnel is per visitor).
+//! * [`TrafficView::foreign_agent`] ([`FaTrafficView`], the field names of
+//!   `mip_fa::Counters`) is `None` without a foreign agent; the foreign agent's solicitation
+//!   and advertisement counts are also added into the "Advertisements:" counters
+//!   ([`TrafficView::add_foreign_agent`]).
+//! * [`ViolationView::home_agent`] marks a foreign agent's FA-HA violations
+//!   (`mip_fa::Violation::home_agent`).
+//! * [`NodeView`] follows `mip_mn::Snapshot`: `foreign_agent` is
+//!   [`NodeView::agent_address`], `flags` is `flags_text`, `lifetime_remaining_secs` is
+//!   `remaining_secs`, `clock_offset_secs` becomes [`NodeView::clock_offset_ms`]; the enums
+//!   and [`NodeCountersView`] have the core's spellings and field names. Unknown states and
+//!   attachments (a newer daemon) read as `Unknown`.
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -452,6 +476,118 @@ pub struct TrafficView {
     pub bindings_expired: u64,
     /// Bindings removed by `clear ip mobile binding`.
     pub bindings_cleared: u64,
+    /// The foreign agent's counters ("Foreign Agent Registrations:"), when the daemon runs a
+    /// foreign agent; `None` (absent) otherwise. The daemon adds the foreign agent's
+    /// solicitation and advertisement counts into the fields above as well (see
+    /// [`TrafficView::add_foreign_agent`]): the "Advertisements:" lines are the daemon's.
+    pub foreign_agent: Option<FaTrafficView>,
+}
+
+impl TrafficView {
+    /// Sets [`TrafficView::foreign_agent`] and adds its solicitation and advertisement
+    /// counts to the "Advertisements:" counters of the view.
+    pub fn add_foreign_agent(&mut self, fa: FaTrafficView) {
+        self.solicitations_received += fa.solicitations_received;
+        self.advertisements_sent += fa.advertisements_sent;
+        self.advertisements_response_to_solicitation += fa.advertisements_response_to_solicitation;
+        self.foreign_agent = Some(fa);
+    }
+}
+
+/// The foreign agent part of `show ip mobile traffic` ("Foreign Agent Registrations:"): the
+/// field names of `mip_fa::Counters`, so `serde_json::from_value(serde_json::to_value(c))`
+/// converts it (and so does `convert::fa_traffic_view` with the `fa` feature).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct FaTrafficView {
+    /// Agent Solicitations received.
+    pub solicitations_received: u64,
+    /// Solicitations not answered.
+    pub solicitations_ignored: u64,
+    /// Agent Advertisements sent (periodic and solicited).
+    pub advertisements_sent: u64,
+    /// Of which in response to a solicitation.
+    pub advertisements_response_to_solicitation: u64,
+    /// "Request in N".
+    pub requests_in: u64,
+    /// Of which deregistrations (lifetime 0).
+    pub deregister_requests_in: u64,
+    /// "Forwarded N": requests relayed to a home agent.
+    pub requests_forwarded: u64,
+    /// "Denied N": requests denied by this agent.
+    pub requests_denied: u64,
+    /// "Ignored N": requests dropped.
+    pub requests_ignored: u64,
+    /// "Unspecified N" (64).
+    pub unspecified: u64,
+    /// "HA unreachable N" (80, 81, 82, 88).
+    pub ha_unreachable: u64,
+    /// "Administrative prohibited N" (65).
+    pub administratively_prohibited: u64,
+    /// "No resource N" (66).
+    pub no_resource: u64,
+    /// "Bad lifetime N" (69).
+    pub bad_lifetime: u64,
+    /// "Bad request form N" (70).
+    pub bad_request_form: u64,
+    /// "Unsupported encapsulation N" (72).
+    pub unsupported_encapsulation: u64,
+    /// "Unsupported reverse tunnel N" (74).
+    pub unsupported_reverse_tunnel: u64,
+    /// "Reverse tunnel mandatory N" (75).
+    pub reverse_tunnel_mandatory: u64,
+    /// Invalid care-of address (77).
+    pub invalid_care_of_address: u64,
+    /// Registration timeout (78).
+    pub registration_timeout: u64,
+    /// Delivery style not supported (79).
+    pub unsupported_delivery_style: u64,
+    /// Missing home agent (90, 98).
+    pub missing_home_agent: u64,
+    /// Missing NAI (97).
+    pub missing_nai: u64,
+    /// Missing home address (99).
+    pub missing_home_address: u64,
+    /// CVSE not understood (100, 101).
+    pub cvse_not_understood: u64,
+    /// "Unknown challenge N" (104).
+    pub unknown_challenge: u64,
+    /// "Missing challenge N" (105).
+    pub missing_challenge: u64,
+    /// "Stale challenge N" (106).
+    pub stale_challenge: u64,
+    /// "Authentication failed MN N" (67).
+    pub auth_failed_mn: u64,
+    /// "..., HA N" (68).
+    pub auth_failed_ha: u64,
+    /// "Reply in N".
+    pub replies_in: u64,
+    /// "Forwarded N": replies relayed to mobile nodes.
+    pub replies_forwarded: u64,
+    /// "Bad N": poorly formed replies.
+    pub replies_bad: u64,
+    /// "Ignored N": replies dropped.
+    pub replies_ignored: u64,
+    /// Replies dropped because no pending request matched (also in `replies_ignored`).
+    pub replies_no_pending: u64,
+    /// Requests ignored: service off.
+    pub ignored_service_disabled: u64,
+    /// Requests ignored: interface without foreign service.
+    pub ignored_interface: u64,
+    /// Requests ignored: not parseable.
+    pub ignored_malformed: u64,
+    /// Requests ignored: unknown non-skippable extension.
+    pub ignored_unknown_extension: u64,
+    /// Other UDP messages dropped.
+    pub other_messages_ignored: u64,
+    /// Visitors accepted (new entries).
+    pub visitors_added: u64,
+    /// Visitors removed by an accepted deregistration.
+    pub visitors_deregistered: u64,
+    /// Visitors removed by lifetime expiry.
+    pub visitors_expired: u64,
+    /// Visitors removed by `clear ip mobile visitor`.
+    pub visitors_cleared: u64,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -663,13 +799,17 @@ impl ViolationReasonView {
 /// One logged violation.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ViolationView {
-    /// The mobile node's home address or the foreign agent's address.
+    /// The mobile node's home address, or the foreign (home) agent's address.
     pub address: Ipv4Addr,
     /// The mobile node's NAI, if it sent one.
     #[serde(default)]
     pub nai: Option<String>,
-    /// `address` is a foreign agent.
+    /// `address` is a foreign agent (a home agent's log: FA-HA failure).
     pub foreign_agent: bool,
+    /// `address` is a home agent (a foreign agent's log: FA-HA failure of a reply;
+    /// `mip_fa::Violation::home_agent`). Otherwise `address` is a mobile node.
+    #[serde(default)]
+    pub home_agent: bool,
     /// When (ms since the Unix epoch).
     pub time_ms: u64,
     /// SPI of the failing extension (0 when missing).
@@ -800,6 +940,389 @@ pub struct TunnelList {
 }
 
 // ---------------------------------------------------------------------------------------
+// show ip mobile visitor (foreign agent)
+// ---------------------------------------------------------------------------------------
+
+/// One visitor of the foreign agent (seed 000, "show ip mobile visitor Field Descriptions";
+/// `mip_fa::VisitorSnapshot`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct VisitorView {
+    /// "IP address": the visitor's home address (shown as `Home addr A` under the NAI when
+    /// the mobile node registered with one).
+    pub home_address: Ipv4Addr,
+    /// NAI, when the mobile node registered with one (the block's title then).
+    #[serde(default)]
+    pub nai: Option<String>,
+    /// "Session identifier", when the registration carried one.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// "Interface": where the visitor is (the request arrived on).
+    pub interface: String,
+    /// "MAC addr" in the router's notation (`0060.837b.95ec`), when known.
+    #[serde(default)]
+    pub mac_address: Option<String>,
+    /// "IP src": source address of the visitor's registration request.
+    pub source_address: Ipv4Addr,
+    /// "dest": destination address of that request.
+    pub destination_address: Ipv4Addr,
+    /// "UDP src port".
+    pub source_port: u16,
+    /// "HA addr".
+    pub home_agent: Ipv4Addr,
+    /// The care-of address registered.
+    pub care_of_address: Ipv4Addr,
+    /// "Identification" of the last accepted request.
+    pub identification: u64,
+    /// Its router notation: `B7510E60.64436B38`.
+    pub identification_text: String,
+    /// "Lifetime": granted, seconds; [`INFINITE_LIFETIME`] (65535) means infinite.
+    pub lifetime_granted: u32,
+    /// "Remaining": seconds left (rounded down); `None` for an infinite lifetime.
+    pub remaining_secs: Option<u64>,
+    /// "TunnelN src A, dest B": the tunnel from the care-of address to the home agent.
+    pub tunnel: TunnelRefView,
+    /// `reverse-allowed` (reverse tunnel granted), else `reverse-off`.
+    pub reverse_allowed: bool,
+    /// The request's flags byte.
+    pub flags: u8,
+    /// The router's flag letters, `SbdmGvT` style (upper case = set; `mip_wire` notation).
+    #[serde(default)]
+    pub flags_text: String,
+    /// "Routing Options": services granted, router order S B D M G T.
+    pub routing_options: Vec<RoutingOption>,
+    /// Encapsulation of the tunnel.
+    pub encapsulation: EncapsulationView,
+}
+
+/// `show ip mobile visitor [A | nai NAI [session-id ID]]`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct VisitorList {
+    /// "Total N": visitors listed (the filtered count when a filter was given).
+    pub total: u64,
+    /// The visitors (home address order).
+    pub visitors: Vec<VisitorView>,
+}
+
+/// One pending registration request (`show ip mobile visitor pending`;
+/// `mip_fa::PendingSnapshot`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PendingView {
+    /// Home address in the request (0.0.0.0 for an NAI asking for one).
+    pub home_address: Ipv4Addr,
+    /// NAI, when the request had one.
+    #[serde(default)]
+    pub nai: Option<String>,
+    /// Session identifier, when the request had one.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Interface the request arrived on.
+    pub interface: String,
+    /// MAC address of the mobile node, router notation.
+    #[serde(default)]
+    pub mac_address: Option<String>,
+    /// Source address of the request.
+    pub source_address: Ipv4Addr,
+    /// Destination address of the request.
+    pub destination_address: Ipv4Addr,
+    /// Its UDP source port.
+    pub source_port: u16,
+    /// The home agent the request was relayed to.
+    pub home_agent: Ipv4Addr,
+    /// Care-of address in the request.
+    pub care_of_address: Ipv4Addr,
+    /// Identification.
+    pub identification: u64,
+    /// Its router notation.
+    pub identification_text: String,
+    /// Lifetime asked, seconds (65535: infinite).
+    pub lifetime_requested: u32,
+    /// Seconds before the entry times out (`reg-wait`), rounded down.
+    pub remaining_secs: u64,
+    /// The request's flags byte.
+    pub flags: u8,
+    /// The router's flag letters.
+    #[serde(default)]
+    pub flags_text: String,
+}
+
+/// `show ip mobile visitor pending [A]`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct PendingList {
+    /// "Total N": requests listed.
+    pub total: u64,
+    /// The requests (home address order, then identification).
+    pub pending: Vec<PendingView>,
+}
+
+/// Visitors (or pending requests) on one interface, for the summaries.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceCountView {
+    /// The interface.
+    pub interface: String,
+    /// Entries on it.
+    pub count: u64,
+    /// Its visitor limit (`ip mobile foreign-service limit N`), if any.
+    #[serde(default)]
+    pub limit: Option<u16>,
+}
+
+/// `show ip mobile visitor summary`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct VisitorSummary {
+    /// Every visitor.
+    pub total: u64,
+    /// Visitors registered with an NAI.
+    pub with_nai: u64,
+    /// Visitors with a reverse tunnel.
+    pub reverse_tunnels: u64,
+    /// Distinct tunnels (home agents) in use.
+    pub tunnels: u64,
+    /// Requests pending now.
+    pub pending: u64,
+    /// Visitors per interface (interface order).
+    pub interfaces: Vec<InterfaceCountView>,
+}
+
+/// `show ip mobile visitor pending summary`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct PendingSummary {
+    /// Every pending request.
+    pub total: u64,
+    /// Distinct mobile nodes (NAI, else home address) with a pending request.
+    pub mobile_nodes: u64,
+    /// Requests with an NAI.
+    pub with_nai: u64,
+    /// Deregistrations (lifetime 0) among them.
+    pub deregistrations: u64,
+    /// Requests per interface.
+    pub interfaces: Vec<InterfaceCountView>,
+}
+
+// ---------------------------------------------------------------------------------------
+// show ip mobile node (mobile node)
+// ---------------------------------------------------------------------------------------
+
+/// The mobile node's state (`mip_mn::NodeState`, same spellings). A state this console does
+/// not know reads as [`NodeStateView::Unknown`].
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeStateView {
+    /// No interface is up.
+    Idle,
+    /// Looking for an agent or a co-located address.
+    Discovering,
+    /// A registration is waiting for its reply.
+    Registering,
+    /// Registered away from home.
+    Registered,
+    /// Registered, renewal waiting for its reply.
+    Renewing,
+    /// The last request was denied; waiting to try again.
+    Denied,
+    /// The last request got no reply; waiting to try again.
+    NoReply,
+    /// At home, deregistration waiting for its reply.
+    Deregistering,
+    /// At home.
+    AtHome,
+    /// Deregistered by the operator.
+    AdministrativelyDown,
+    /// A state of a newer daemon.
+    #[serde(other)]
+    Unknown,
+}
+
+impl NodeStateView {
+    /// The text shown (`at home`, `registered`, ...; `mip_mn::NodeState::name`).
+    pub fn text(self) -> &'static str {
+        match self {
+            NodeStateView::Idle => "idle",
+            NodeStateView::Discovering => "discovering",
+            NodeStateView::Registering => "registering",
+            NodeStateView::Registered => "registered",
+            NodeStateView::Renewing => "renewing",
+            NodeStateView::Denied => "denied",
+            NodeStateView::NoReply => "no reply",
+            NodeStateView::Deregistering => "deregistering",
+            NodeStateView::AtHome => "at home",
+            NodeStateView::AdministrativelyDown => "administratively down",
+            NodeStateView::Unknown => "unknown",
+        }
+    }
+}
+
+/// How the mobile node is attached (`mip_mn::AttachmentKind`, same spellings).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttachmentView {
+    /// On the home network.
+    Home,
+    /// Through a foreign agent's care-of address.
+    ForeignAgent,
+    /// With a co-located care-of address.
+    Colocated,
+    /// A kind of a newer daemon.
+    #[serde(other)]
+    Unknown,
+}
+
+impl AttachmentView {
+    /// The text shown.
+    pub fn text(self) -> &'static str {
+        match self {
+            AttachmentView::Home => "home",
+            AttachmentView::ForeignAgent => "foreign agent",
+            AttachmentView::Colocated => "co-located care-of address",
+            AttachmentView::Unknown => "unknown",
+        }
+    }
+}
+
+/// Counters of the mobile node: the field names of `mip_mn::Counters`, so
+/// `serde_json::from_value(serde_json::to_value(c))` converts them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct NodeCountersView {
+    /// Registration Requests sent (with retransmissions).
+    pub requests_sent: u64,
+    /// Of which retransmissions.
+    pub retransmissions: u64,
+    /// Of which deregistrations.
+    pub deregistrations_sent: u64,
+    /// Replies received.
+    pub replies_received: u64,
+    /// Registrations and renewals accepted.
+    pub registrations_accepted: u64,
+    /// Deregistrations accepted.
+    pub deregistrations_accepted: u64,
+    /// Denials by a foreign agent (64-127).
+    pub denied_by_foreign_agent: u64,
+    /// Denials by the home agent (128 and up).
+    pub denied_by_home_agent: u64,
+    /// Identification resynchronisations (133).
+    pub identification_resyncs: u64,
+    /// Replies dropped: malformed.
+    pub replies_malformed: u64,
+    /// Replies dropped: no request waiting.
+    pub replies_unexpected: u64,
+    /// Replies dropped: identification mismatch.
+    pub replies_identification_mismatch: u64,
+    /// Replies dropped: another mobile node's.
+    pub replies_wrong_mobile_node: u64,
+    /// Replies dropped: MN-HA authentication failed.
+    pub replies_failed_authentication: u64,
+    /// Replies dropped: unknown non-skippable extension.
+    pub replies_unknown_extension: u64,
+    /// Attempts given up after the last retransmission.
+    pub no_reply: u64,
+    /// Registrations whose lifetime ran out.
+    pub bindings_expired: u64,
+    /// Agent advertisements received.
+    pub advertisements_received: u64,
+    /// Of which ignored.
+    pub advertisements_ignored: u64,
+    /// Agent reboots seen.
+    pub agent_reboots: u64,
+    /// Agents lost by advertisement lifetime expiry.
+    pub agents_lost: u64,
+    /// Agent solicitations sent.
+    pub solicitations_sent: u64,
+    /// Moves.
+    pub moves: u64,
+}
+
+/// An agent the mobile node hears (`mip_mn::AgentSnapshot`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct HeardAgentView {
+    /// Interface it is heard on.
+    pub interface: String,
+    /// Its address (source of the advertisement).
+    pub address: Ipv4Addr,
+    /// Advertisement flags as letters, `R-HF-G-T--` (R B H F M G r T U X, `-` when clear).
+    pub flags_text: String,
+    /// Sequence number of the last advertisement.
+    pub sequence: u16,
+    /// Advertisement lifetime, seconds.
+    pub advertisement_lifetime: u32,
+    /// Seconds until it runs out.
+    pub expires_in_secs: u64,
+    /// Seconds since its last advertisement.
+    pub last_heard_secs_ago: u64,
+    /// Registration lifetime it accepts (65535: infinite).
+    pub registration_lifetime: u32,
+    /// Care-of addresses offered.
+    #[serde(default)]
+    pub care_of_addresses: Vec<Ipv4Addr>,
+    /// Router addresses with prefix lengths (`a.b.c.d/len` or `a.b.c.d`).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// The agent in use.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// `show ip mobile node`: the mobile node's state (`mip_mn::Snapshot`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct NodeView {
+    /// State.
+    pub state: NodeStateView,
+    /// Home address (the assigned one for an NAI node, once known; else 0.0.0.0).
+    pub home_address: Ipv4Addr,
+    /// Home agent.
+    pub home_agent: Ipv4Addr,
+    /// NAI.
+    #[serde(default)]
+    pub nai: Option<String>,
+    /// Interface in use.
+    #[serde(default)]
+    pub interface: Option<String>,
+    /// How the node is attached (`None`: not attached).
+    #[serde(default)]
+    pub attachment: Option<AttachmentView>,
+    /// The foreign agent in use (attachment `foreign-agent`).
+    #[serde(default)]
+    pub agent_address: Option<Ipv4Addr>,
+    /// Care-of address in use or being registered.
+    #[serde(default)]
+    pub care_of_address: Option<Ipv4Addr>,
+    /// Flags of the current registration as letters (`S-D---T-` style).
+    #[serde(default)]
+    pub flags_text: Option<String>,
+    /// Lifetime requested in the current or last request, seconds.
+    #[serde(default)]
+    pub lifetime_requested: Option<u32>,
+    /// Lifetime granted, seconds (65535: infinite).
+    #[serde(default)]
+    pub lifetime_granted: Option<u32>,
+    /// Seconds left of the registration (`None`: none, or infinite).
+    #[serde(default)]
+    pub remaining_secs: Option<u64>,
+    /// Seconds until the renewal is sent.
+    #[serde(default)]
+    pub renewal_in_secs: Option<u64>,
+    /// Code of the last valid reply.
+    #[serde(default)]
+    pub last_reply_code: Option<u8>,
+    /// Its name (`accepted`, ...).
+    #[serde(default)]
+    pub last_reply_name: Option<String>,
+    /// Retransmissions of the request in flight.
+    #[serde(default)]
+    pub retransmissions: u32,
+    /// Clock offset learnt from code 133, milliseconds (agent minus node).
+    #[serde(default)]
+    pub clock_offset_ms: i64,
+    /// Counters.
+    #[serde(default)]
+    pub counters: NodeCountersView,
+    /// Agents heard.
+    #[serde(default)]
+    pub agents: Vec<HeardAgentView>,
+}
+
+// ---------------------------------------------------------------------------------------
 // clear, reload
 // ---------------------------------------------------------------------------------------
 
@@ -849,6 +1372,44 @@ mod tests {
         assert!(!g.home_agent_enabled);
         let c: ClearView = serde_json::from_str("{}").unwrap();
         assert_eq!(c, ClearView::default());
+        // A console newer than the daemon: no foreign agent section, no home_agent flag.
+        assert_eq!(t.foreign_agent, None);
+        let f: FaTrafficView = serde_json::from_str(r#"{"requests_in":2}"#).unwrap();
+        assert_eq!(f.requests_in, 2);
+        let v: ViolationView = serde_json::from_value(serde_json::json!({
+            "address": "10.0.0.1", "foreign_agent": false, "time_ms": 0, "spi": 0,
+            "identification": 0, "identification_text": "00000000.00000000", "code": 131,
+            "reason": "bad-authenticator"
+        }))
+        .unwrap();
+        assert!(!v.home_agent);
+        let n: NodeCountersView = serde_json::from_str("{}").unwrap();
+        assert_eq!(n, NodeCountersView::default());
+    }
+
+    #[test]
+    fn add_foreign_agent_merges_the_advertisement_counts() {
+        let mut t = TrafficView {
+            solicitations_received: 1,
+            advertisements_sent: 10,
+            ..TrafficView::default()
+        };
+        t.add_foreign_agent(FaTrafficView {
+            solicitations_received: 2,
+            advertisements_sent: 5,
+            advertisements_response_to_solicitation: 2,
+            requests_in: 7,
+            ..FaTrafficView::default()
+        });
+        assert_eq!(
+            (
+                t.solicitations_received,
+                t.advertisements_sent,
+                t.advertisements_response_to_solicitation
+            ),
+            (3, 15, 2)
+        );
+        assert_eq!(t.foreign_agent.as_ref().unwrap().requests_in, 7);
     }
 
     #[test]

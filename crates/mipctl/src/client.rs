@@ -4,7 +4,9 @@
 
 use crate::show;
 use mip_control::views::*;
-use mip_control::{parse_command, BindingFilter, HostFilter, Request, Response, DEFAULT_SOCKET};
+use mip_control::{
+    parse_command, BindingFilter, HostFilter, Request, Response, VisitorFilter, DEFAULT_SOCKET,
+};
 use serde::de::DeserializeOwned;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -118,6 +120,7 @@ fn is_clear(r: &Request) -> bool {
         Request::ClearBinding { .. }
             | Request::ClearTraffic { .. }
             | Request::ClearSecure { .. }
+            | Request::ClearVisitor { .. }
             | Request::Reload
     )
 }
@@ -146,10 +149,20 @@ pub fn render(request: &Request, data: serde_json::Value) -> Result<String, Fail
         Request::ShowViolation => show::violations(&view(data)?),
         Request::ShowGlobals => show::globals(&view(data)?),
         Request::ShowTunnel => show::tunnels(&view(data)?),
+        Request::ShowVisitor { filter } => match filter {
+            VisitorFilter::Summary => show::visitor_summary(&view(data)?),
+            VisitorFilter::Pending { .. } => show::pending_list(&view(data)?),
+            VisitorFilter::PendingSummary => show::pending_summary(&view(data)?),
+            VisitorFilter::All | VisitorFilter::Address { .. } | VisitorFilter::Nai { .. } => {
+                show::visitor_list(&view(data)?)
+            }
+        },
+        Request::ShowNode => show::node(&view(data)?),
         // Like a router: a successful clear prints nothing.
         Request::ClearBinding { .. }
         | Request::ClearTraffic { .. }
         | Request::ClearSecure { .. }
+        | Request::ClearVisitor { .. }
         | Request::Reload => String::new(),
     })
 }

@@ -29,13 +29,16 @@ usage:
            {binding [A | home-agent A | nai NAI [session-id ID] | summary] |
            host [A | group | counters [A]] | secure {host | visitor |
            foreign-agent | home-agent} [A | nai NAI] [summary] | traffic |
-           violation | globals | tunnel}. Words may be abbreviated
+           violation | globals | tunnel | visitor [[pending] [A | summary] |
+           nai NAI [session-id ID]] | node}. Words may be abbreviated
            (sh ip mob bind). --json prints the answer's data as indented JSON
            instead. Keys are hidden unless --show-keys. SPIs are hexadecimal;
            times are UTC (MM/DD/YY hh:mm:ss); an infinite lifetime is INFINITE.
   clear    clear ip mobile {binding {all | A | nai NAI [session-id ID]} |
-           traffic [undo] | secure KIND {A | nai NAI | all} [load]}; prints
-           nothing on success, like a router (--json prints the answer's data).
+           visitor [all | A | nai NAI [session-id ID] [A]] | traffic [undo] |
+           secure KIND {A | nai NAI | all} [load]}; prints nothing on
+           success, like a router (--json prints the answer's data). A bare
+           `clear ip mobile visitor` clears every visitor, as on the router.
   reload   reload mipd's configuration (as SIGHUP does).
   config   convert: print the native TOML form of a configuration file (the
            router's `ip mobile ...` form is read from a .ios file or with

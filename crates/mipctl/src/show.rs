@@ -15,6 +15,13 @@
 //! * Times (last accepted, last violation) are the router's `MM/DD/YY hh:mm:ss`, in UTC.
 //! * A binding registered with an NAI is titled by the NAI (`user@realm:`), followed by a
 //!   `Home addr A` line, as in the visitor list of seed 000.
+//! * The visitor list reproduces seed 000's samples exactly: a visitor registered with an
+//!   NAI is titled by the NAI indented and without colon, then `Home addr A`; the tunnel line
+//!   has commas (`Tunnel100 src 68.0.0.31, dest 66.0.0.5, reverse-allowed`); `Session
+//!   identifier ID` comes last. Without a known MAC address the first line is `Interface IF`.
+//! * The pending table (`Mobile Pending List:`), the summaries, the "Foreign Agent
+//!   Registrations:" lines beyond the router's and `show ip mobile node` are ours, in the
+//!   same style (absent values `-none-`).
 
 use mip_control::views::*;
 use mip_control::PeerKind;
@@ -328,7 +335,86 @@ pub fn traffic(t: &TrafficView) -> String {
         "{IND}Bindings expired {}, cleared {}",
         t.bindings_expired, t.bindings_cleared
     ));
+    if let Some(fa) = &t.foreign_agent {
+        fa_traffic(&mut s, fa);
+    }
     s
+}
+
+/// The "Foreign Agent Registrations:" section of `show ip mobile traffic`: the router's lines
+/// first (seed 002 cuts its sample before them; `mip_fa::Counters` is named after them), then
+/// the core's extra counters.
+fn fa_traffic(s: &mut String, f: &FaTrafficView) {
+    let mut l = |line: String| {
+        s.push_str(&line);
+        s.push('\n');
+    };
+    l("Foreign Agent Registrations:".into());
+    l(format!(
+        "{IND}Request in {}, Forwarded {}, Denied {}, Ignored {}",
+        f.requests_in, f.requests_forwarded, f.requests_denied, f.requests_ignored
+    ));
+    l(format!(
+        "{IND}Unspecified {}, HA unreachable {}",
+        f.unspecified, f.ha_unreachable
+    ));
+    l(format!(
+        "{IND}Administrative prohibited {}, No resource {}",
+        f.administratively_prohibited, f.no_resource
+    ));
+    l(format!(
+        "{IND}Bad lifetime {}, Bad request form {}",
+        f.bad_lifetime, f.bad_request_form
+    ));
+    l(format!(
+        "{IND}Unsupported encapsulation {}, Unsupported reverse tunnel {}",
+        f.unsupported_encapsulation, f.unsupported_reverse_tunnel
+    ));
+    l(format!(
+        "{IND}Reply in {}, Forwarded {}, Bad {}, Ignored {}",
+        f.replies_in, f.replies_forwarded, f.replies_bad, f.replies_ignored
+    ));
+    l(format!(
+        "{IND}Authentication failed MN {}, HA {}",
+        f.auth_failed_mn, f.auth_failed_ha
+    ));
+    l(format!(
+        "{IND}Unknown challenge {}, Missing challenge {}, Stale challenge {}",
+        f.unknown_challenge, f.missing_challenge, f.stale_challenge
+    ));
+    // Beyond the router's lines: the core's.
+    l(format!(
+        "{IND}Reverse tunnel mandatory {}, Invalid care-of address {}",
+        f.reverse_tunnel_mandatory, f.invalid_care_of_address
+    ));
+    l(format!(
+        "{IND}Registration timeout {}, Unsupported delivery style {}",
+        f.registration_timeout, f.unsupported_delivery_style
+    ));
+    l(format!(
+        "{IND}Missing home agent {}, NAI {}, home address {}",
+        f.missing_home_agent, f.missing_nai, f.missing_home_address
+    ));
+    l(format!(
+        "{IND}CVSE not understood {}, Deregister requests in {}",
+        f.cvse_not_understood, f.deregister_requests_in
+    ));
+    l(format!(
+        "{IND}Ignored: service disabled {}, interface {}, malformed {}",
+        f.ignored_service_disabled, f.ignored_interface, f.ignored_malformed
+    ));
+    l(format!(
+        "{IND}Ignored: unknown extension {}, other messages {}",
+        f.ignored_unknown_extension, f.other_messages_ignored
+    ));
+    l(format!(
+        "{IND}Replies without pending request {}, Solicitations ignored {}",
+        f.replies_no_pending, f.solicitations_ignored
+    ));
+    l(format!(
+        "{IND}Visitors added {}, deregistered {}, expired {}, cleared {}",
+        f.visitors_added, f.visitors_deregistered, f.visitors_expired, f.visitors_cleared
+    ));
 }
 
 fn host_counter_lines(s: &mut String, c: &HostCountersView) {
@@ -512,14 +598,28 @@ fn peer_plural(p: PeerKind) -> &'static str {
 }
 
 /// `show ip mobile violation`: one block per address (the router's per-host summary: count,
-/// and the details of the latest), mobile hosts first, then foreign agents.
+/// and the details of the latest), mobile hosts first, then foreign agents (a home agent's
+/// log), then home agents (a foreign agent's log).
 pub fn violations(v: &ViolationList) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Security Violation Log:");
-    for (fa, title) in [(false, "Mobile Hosts:"), (true, "Foreign Agents:")] {
+    for (kind, title) in [
+        (0, "Mobile Hosts:"),
+        (1, "Foreign Agents:"),
+        (2, "Home Agents:"),
+    ] {
+        let kind_of = |e: &ViolationView| {
+            if e.foreign_agent {
+                1
+            } else if e.home_agent {
+                2
+            } else {
+                0
+            }
+        };
         // (address, nai) -> (count, latest)
         let mut groups: Vec<(Ipv4Addr, u64, &ViolationView)> = Vec::new();
-        for e in v.violations.iter().filter(|e| e.foreign_agent == fa) {
+        for e in v.violations.iter().filter(|e| kind_of(e) == kind) {
             match groups.iter_mut().find(|g| g.0 == e.address) {
                 Some(g) => {
                     g.1 += 1;
@@ -728,6 +828,319 @@ pub fn tunnels(v: &TunnelList) -> String {
             "{IND}{} packets output, {} bytes",
             t.packets_out, t.bytes_out
         );
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Foreign agent: show ip mobile visitor
+// ---------------------------------------------------------------------------------------
+
+/// The title of a visitor or pending entry: `A:`, or (seed 000, registered with an NAI) the
+/// NAI indented, without colon, then `Home addr A`.
+fn visitor_title(s: &mut String, nai: &Option<String>, home: Ipv4Addr) {
+    match nai {
+        Some(nai) => {
+            let _ = writeln!(s, "{IND}{nai}");
+            let _ = writeln!(s, "{IND}Home addr {home}");
+        }
+        None => {
+            let _ = writeln!(s, "{home}:");
+        }
+    }
+}
+
+fn interface_mac(s: &mut String, interface: &str, mac: &Option<String>) {
+    match mac {
+        Some(m) => {
+            let _ = writeln!(s, "{IND}Interface {interface}, MAC addr {m}");
+        }
+        None => {
+            let _ = writeln!(s, "{IND}Interface {interface}");
+        }
+    }
+}
+
+/// `show ip mobile visitor [A | nai NAI [session-id ID]]`, as seed 000's samples.
+pub fn visitor_list(v: &VisitorList) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Visitor List:");
+    let _ = writeln!(s, "Total {}", v.total);
+    for e in &v.visitors {
+        visitor_title(&mut s, &e.nai, e.home_address);
+        interface_mac(&mut s, &e.interface, &e.mac_address);
+        let _ = writeln!(
+            s,
+            "{IND}IP src {}, dest {}, UDP src port {}",
+            e.source_address, e.destination_address, e.source_port
+        );
+        let _ = writeln!(
+            s,
+            "{IND}HA addr {}, Identification {}",
+            e.home_agent, e.identification_text
+        );
+        let _ = writeln!(
+            s,
+            "{IND}Lifetime {} Remaining {}",
+            lifetime_granted(e.lifetime_granted),
+            remaining(e.remaining_secs)
+        );
+        let _ = writeln!(
+            s,
+            "{IND}{} src {}, dest {}, {}",
+            e.tunnel.name,
+            e.tunnel.source,
+            e.tunnel.destination,
+            if e.reverse_allowed {
+                "reverse-allowed"
+            } else {
+                "reverse-off"
+            }
+        );
+        let _ = writeln!(s, "{IND}{}", routing_options(&e.routing_options));
+        if let Some(id) = &e.session_id {
+            let _ = writeln!(s, "{IND}Session identifier {id}");
+        }
+    }
+    s
+}
+
+/// `show ip mobile visitor pending [A]`: the visitor layout, with the lifetime asked, the time
+/// left before the request times out, and the care-of address and flags of the request.
+pub fn pending_list(v: &PendingList) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Pending List:");
+    let _ = writeln!(s, "Total {}", v.total);
+    for e in &v.pending {
+        visitor_title(&mut s, &e.nai, e.home_address);
+        interface_mac(&mut s, &e.interface, &e.mac_address);
+        let _ = writeln!(
+            s,
+            "{IND}IP src {}, dest {}, UDP src port {}",
+            e.source_address, e.destination_address, e.source_port
+        );
+        let _ = writeln!(
+            s,
+            "{IND}HA addr {}, Identification {}",
+            e.home_agent, e.identification_text
+        );
+        let _ = writeln!(
+            s,
+            "{IND}Lifetime requested {} Remaining {}",
+            lifetime_granted(e.lifetime_requested),
+            hms(e.remaining_secs)
+        );
+        let flags = if e.flags_text.is_empty() {
+            format!("{:02X}", e.flags)
+        } else {
+            e.flags_text.clone()
+        };
+        let _ = writeln!(s, "{IND}Care-of addr {}, Flags {flags}", e.care_of_address);
+        if let Some(id) = &e.session_id {
+            let _ = writeln!(s, "{IND}Session identifier {id}");
+        }
+    }
+    s
+}
+
+fn interface_counts(s: &mut String, items: &[InterfaceCountView], what: &str) {
+    for i in items {
+        let plural = if i.count == 1 { "" } else { "s" };
+        match i.limit {
+            Some(n) => {
+                let _ = writeln!(
+                    s,
+                    "{IND}{}: {} {what}{plural}, limit {n}",
+                    i.interface, i.count
+                );
+            }
+            None => {
+                let _ = writeln!(s, "{IND}{}: {} {what}{plural}", i.interface, i.count);
+            }
+        }
+    }
+}
+
+/// `show ip mobile visitor summary`.
+pub fn visitor_summary(v: &VisitorSummary) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Visitor List:");
+    let _ = writeln!(s, "Total {}", v.total);
+    let _ = writeln!(
+        s,
+        "{IND}NAI {}, Reverse tunnels {}, Tunnels {}, Pending {}",
+        v.with_nai, v.reverse_tunnels, v.tunnels, v.pending
+    );
+    interface_counts(&mut s, &v.interfaces, "visitor");
+    s
+}
+
+/// `show ip mobile visitor pending summary`.
+pub fn pending_summary(v: &PendingSummary) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Pending List:");
+    let _ = writeln!(s, "Total {}", v.total);
+    let _ = writeln!(
+        s,
+        "{IND}Mobile nodes {}, NAI {}, Deregister {}",
+        v.mobile_nodes, v.with_nai, v.deregistrations
+    );
+    interface_counts(&mut s, &v.interfaces, "request");
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Mobile node: show ip mobile node
+// ---------------------------------------------------------------------------------------
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "-none-".to_string(), |x| x.to_string())
+}
+
+fn lifetime_opt(v: Option<u32>) -> String {
+    v.map_or_else(|| "-none-".to_string(), lifetime_granted)
+}
+
+/// `show ip mobile node` (product-defined, in the style of the binding list): a `Mobile Node:`
+/// block (state, addresses, attachment, registration), `Counters:`, then `Agents Heard:`
+/// (one block per agent, `A (current):` for the one in use). Absent values are `-none-`.
+pub fn node(n: &NodeView) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Node:");
+    let _ = writeln!(s, "{IND}State {}", n.state.text());
+    let _ = writeln!(
+        s,
+        "{IND}Home addr {}, HA addr {}",
+        n.home_address, n.home_agent
+    );
+    if let Some(nai) = &n.nai {
+        let _ = writeln!(s, "{IND}NAI {nai}");
+    }
+    let _ = writeln!(
+        s,
+        "{IND}Interface {}, Attachment {}",
+        opt(&n.interface),
+        n.attachment.map_or("-none-", AttachmentView::text)
+    );
+    let _ = writeln!(
+        s,
+        "{IND}FA addr {}, Care-of addr {}",
+        opt(&n.agent_address),
+        opt(&n.care_of_address)
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Flags {}, Lifetime requested {}",
+        opt(&n.flags_text),
+        lifetime_opt(n.lifetime_requested)
+    );
+    let left = match (n.lifetime_granted, n.remaining_secs) {
+        (Some(INFINITE_LIFETIME), _) => "INFINITE".to_string(),
+        (_, Some(r)) => hms(r),
+        (_, None) => "-none-".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "{IND}Lifetime granted {}, remaining {left}, renewal in {}",
+        lifetime_opt(n.lifetime_granted),
+        n.renewal_in_secs.map_or_else(|| "-none-".to_string(), hms)
+    );
+    let last = match (n.last_reply_code, &n.last_reply_name) {
+        (Some(c), Some(name)) => format!("'{name}' ({c})"),
+        (Some(c), None) => format!("'{}' ({c})", code_text(c)),
+        (None, _) => "-none-".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "{IND}Last reply {last}, Retransmissions {}",
+        n.retransmissions
+    );
+    if n.clock_offset_ms != 0 {
+        let sign = if n.clock_offset_ms < 0 { "-" } else { "" };
+        let ms = n.clock_offset_ms.unsigned_abs();
+        let _ = writeln!(
+            s,
+            "{IND}Clock offset {sign}{}.{:03} secs",
+            ms / 1000,
+            ms % 1000
+        );
+    }
+    let c = &n.counters;
+    let _ = writeln!(s, "Counters:");
+    let _ = writeln!(
+        s,
+        "{IND}Requests sent {}, Retransmissions {}, Deregister {}",
+        c.requests_sent, c.retransmissions, c.deregistrations_sent
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Replies received {}, Accepted {}, Deregister accepted {}",
+        c.replies_received, c.registrations_accepted, c.deregistrations_accepted
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Denied by FA {}, by HA {}, Identification resync {}",
+        c.denied_by_foreign_agent, c.denied_by_home_agent, c.identification_resyncs
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Replies dropped: malformed {}, unexpected {}, identification {}",
+        c.replies_malformed, c.replies_unexpected, c.replies_identification_mismatch
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Replies dropped: other MN {}, authentication {}, unknown extension {}",
+        c.replies_wrong_mobile_node, c.replies_failed_authentication, c.replies_unknown_extension
+    );
+    let _ = writeln!(
+        s,
+        "{IND}No reply {}, Bindings expired {}, Moves {}",
+        c.no_reply, c.bindings_expired, c.moves
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Advertisements received {}, ignored {}, Solicitations sent {}",
+        c.advertisements_received, c.advertisements_ignored, c.solicitations_sent
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Agent reboots {}, Agents lost {}",
+        c.agent_reboots, c.agents_lost
+    );
+    let _ = writeln!(s, "Agents Heard:");
+    let _ = writeln!(s, "Total {}", n.agents.len());
+    for a in &n.agents {
+        if a.current {
+            let _ = writeln!(s, "{} (current):", a.address);
+        } else {
+            let _ = writeln!(s, "{}:", a.address);
+        }
+        let _ = writeln!(
+            s,
+            "{IND}Interface {}, Flags {}, Sequence {}",
+            a.interface, a.flags_text, a.sequence
+        );
+        let _ = writeln!(
+            s,
+            "{IND}Lifetime {} ({}) Remaining {}, heard {} ago",
+            hms(u64::from(a.advertisement_lifetime)),
+            a.advertisement_lifetime,
+            hms(a.expires_in_secs),
+            hms(a.last_heard_secs_ago)
+        );
+        let _ = writeln!(
+            s,
+            "{IND}Registration lifetime {}",
+            lifetime_granted(a.registration_lifetime)
+        );
+        if !a.care_of_addresses.is_empty() {
+            let coa: Vec<String> = a.care_of_addresses.iter().map(|c| c.to_string()).collect();
+            let _ = writeln!(s, "{IND}Care-of addr {}", coa.join(", "));
+        }
+        if !a.prefixes.is_empty() {
+            let _ = writeln!(s, "{IND}Prefixes {}", a.prefixes.join(", "));
+        }
     }
     s
 }

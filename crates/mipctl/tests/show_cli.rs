@@ -418,3 +418,366 @@ fn bad_commands_exit_2_without_connecting() {
         other => panic!("mipctl connected for a bad command: {other:?}"),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Foreign agent and mobile node commands
+// ---------------------------------------------------------------------------------------
+
+fn seed_visitor_list() -> VisitorList {
+    VisitorList {
+        total: 1,
+        visitors: vec![VisitorView {
+            home_address: a("20.0.0.1"),
+            nai: None,
+            session_id: None,
+            interface: "Ethernet1/2".into(),
+            mac_address: Some("0060.837b.95ec".into()),
+            source_address: a("20.0.0.1"),
+            destination_address: a("67.0.0.31"),
+            source_port: 434,
+            home_agent: a("66.0.0.5"),
+            care_of_address: a("68.0.0.31"),
+            identification: 0xB751_0E60_6443_6B38,
+            identification_text: "B7510E60.64436B38".into(),
+            lifetime_granted: 30000,
+            remaining_secs: Some(29956),
+            tunnel: TunnelRefView {
+                name: "Tunnel100".into(),
+                source: a("68.0.0.31"),
+                destination: a("66.0.0.5"),
+            },
+            reverse_allowed: true,
+            flags: 0x02,
+            flags_text: "sbdmgvT".into(),
+            routing_options: vec![RoutingOption::ReverseTunnel],
+            encapsulation: EncapsulationView::IpIp,
+        }],
+    }
+}
+
+#[test]
+fn show_visitor_forms_send_their_filter_and_print_router_text() {
+    let list = seed_visitor_list();
+    let data = serde_json::to_value(&list).unwrap();
+    for (words, filter) in [
+        (&["sh", "ip", "mob", "vis"][..], json!({"by": "all"})),
+        (
+            &["show", "ip", "mobile", "visitor", "20.0.0.1"][..],
+            json!({"by": "address", "address": "20.0.0.1"}),
+        ),
+        (
+            &[
+                "show",
+                "ip",
+                "mobile",
+                "visitor",
+                "nai",
+                "user01@cisco.com",
+                "session-id",
+                "PDA",
+            ][..],
+            json!({"by": "nai", "nai": "user01@cisco.com", "session_id": "PDA"}),
+        ),
+    ] {
+        let d = FakeDaemon::answering(&Response::ok(data.clone()));
+        let out = mipctl(Some(&d.path), words);
+        assert!(out.status.success(), "{words:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), show::visitor_list(&list));
+        assert!(stdout(&out).starts_with("Mobile Visitor List:\nTotal 1\n20.0.0.1:\n"));
+        assert_eq!(
+            d.request(),
+            json!({"command": "show_visitor", "filter": filter}),
+            "{words:?}"
+        );
+    }
+}
+
+#[test]
+fn show_visitor_pending_and_summaries() {
+    let pending = PendingList {
+        total: 1,
+        pending: vec![PendingView {
+            home_address: a("20.0.0.1"),
+            nai: None,
+            session_id: None,
+            interface: "Ethernet1/2".into(),
+            mac_address: None,
+            source_address: a("20.0.0.1"),
+            destination_address: a("67.0.0.31"),
+            source_port: 434,
+            home_agent: a("66.0.0.5"),
+            care_of_address: a("68.0.0.31"),
+            identification: 1,
+            identification_text: "00000000.00000001".into(),
+            lifetime_requested: 600,
+            remaining_secs: 12,
+            flags: 0,
+            flags_text: "sbdmgvt".into(),
+        }],
+    };
+    let d = FakeDaemon::answering(&Response::ok(serde_json::to_value(&pending).unwrap()));
+    let out = mipctl(
+        Some(&d.path),
+        &["show", "ip", "mobile", "visitor", "pending", "20.0.0.1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), show::pending_list(&pending));
+    assert!(stdout(&out).starts_with("Mobile Pending List:\nTotal 1\n"));
+    assert_eq!(
+        d.request(),
+        json!({"command": "show_visitor", "filter": {"by": "pending", "address": "20.0.0.1"}})
+    );
+
+    let d = FakeDaemon::answering(&Response::ok(serde_json::to_value(&pending).unwrap()));
+    let out = mipctl(Some(&d.path), &["sh", "ip", "mob", "vis", "pend"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        d.request(),
+        json!({"command": "show_visitor", "filter": {"by": "pending", "address": null}})
+    );
+
+    let s = VisitorSummary {
+        total: 1,
+        reverse_tunnels: 1,
+        tunnels: 1,
+        ..VisitorSummary::default()
+    };
+    let d = FakeDaemon::answering(&Response::ok(serde_json::to_value(&s).unwrap()));
+    let out = mipctl(
+        Some(&d.path),
+        &["show", "ip", "mobile", "visitor", "summary"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), show::visitor_summary(&s));
+    assert_eq!(
+        d.request(),
+        json!({"command": "show_visitor", "filter": {"by": "summary"}})
+    );
+
+    let ps = PendingSummary {
+        total: 2,
+        mobile_nodes: 1,
+        ..PendingSummary::default()
+    };
+    let d = FakeDaemon::answering(&Response::ok(serde_json::to_value(&ps).unwrap()));
+    let out = mipctl(
+        Some(&d.path),
+        &["show", "ip", "mobile", "visitor", "pending", "summary"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), show::pending_summary(&ps));
+    assert_eq!(
+        d.request(),
+        json!({"command": "show_visitor", "filter": {"by": "pending_summary"}})
+    );
+}
+
+#[test]
+fn show_node_text_and_json() {
+    let n = NodeView {
+        state: NodeStateView::AtHome,
+        home_address: a("20.0.0.1"),
+        home_agent: a("66.0.0.5"),
+        nai: None,
+        interface: Some("eth0".into()),
+        attachment: Some(AttachmentView::Home),
+        agent_address: None,
+        care_of_address: None,
+        flags_text: None,
+        lifetime_requested: None,
+        lifetime_granted: None,
+        remaining_secs: None,
+        renewal_in_secs: None,
+        last_reply_code: Some(0),
+        last_reply_name: Some("registration accepted".into()),
+        retransmissions: 0,
+        clock_offset_ms: 0,
+        counters: NodeCountersView::default(),
+        agents: vec![],
+    };
+    let data = serde_json::to_value(&n).unwrap();
+    let d = FakeDaemon::answering(&Response::ok(data.clone()));
+    let out = mipctl(Some(&d.path), &["sh", "ip", "mob", "node"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), show::node(&n));
+    assert!(stdout(&out).starts_with("Mobile Node:\n    State at home\n"));
+    assert_eq!(d.request(), json!({"command": "show_node"}));
+
+    let d = FakeDaemon::answering(&Response::ok(data.clone()));
+    let out = mipctl(Some(&d.path), &["--json", "show", "ip", "mobile", "node"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), data);
+    assert_eq!(serde_json::from_str::<NodeView>(&text).unwrap(), n);
+    d.request();
+
+    // A daemon without the mobile node role refuses: exit 1 with its message.
+    let d = FakeDaemon::answering(&Response::error("mobile node not configured"));
+    let out = mipctl(Some(&d.path), &["show", "ip", "mobile", "node"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "% mobile node not configured\n");
+    d.request();
+}
+
+#[test]
+fn visitor_json_and_traffic_with_foreign_agent() {
+    let list = seed_visitor_list();
+    let data = serde_json::to_value(&list).unwrap();
+    let d = FakeDaemon::answering(&Response::ok(data.clone()));
+    let out = mipctl(
+        Some(&d.path),
+        &["--json", "show", "ip", "mobile", "visitor"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<VisitorList>(&stdout(&out)).unwrap(),
+        list
+    );
+    d.request();
+
+    let mut t = TrafficView::default();
+    t.add_foreign_agent(FaTrafficView {
+        advertisements_sent: 4,
+        requests_in: 2,
+        requests_forwarded: 2,
+        replies_in: 2,
+        replies_forwarded: 2,
+        ..FaTrafficView::default()
+    });
+    let d = FakeDaemon::answering(&Response::ok(serde_json::to_value(&t).unwrap()));
+    let out = mipctl(Some(&d.path), &["show", "ip", "mobile", "traffic"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text, show::traffic(&t));
+    assert!(text.contains("\n    Advertisements sent 4, response to solicitation 0\n"));
+    assert!(text.contains(
+        "\nForeign Agent Registrations:\n    Request in 2, Forwarded 2, Denied 0, Ignored 0\n"
+    ));
+    d.request();
+
+    // An older daemon's traffic (no foreign_agent field) still prints.
+    let d = FakeDaemon::answering(&Response::ok(json!({"accepted": 3})));
+    let out = mipctl(Some(&d.path), &["show", "ip", "mobile", "traffic"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("Foreign Agent"));
+    d.request();
+}
+
+#[test]
+fn clear_visitor_forms() {
+    for (words, selector) in [
+        (
+            &["clear", "ip", "mobile", "visitor"][..],
+            json!({"by": "all"}),
+        ),
+        (
+            &["clear", "ip", "mobile", "visitor", "all"][..],
+            json!({"by": "all"}),
+        ),
+        (
+            &["clear", "ip", "mob", "vis", "172.21.58.16"][..],
+            json!({"by": "address", "address": "172.21.58.16"}),
+        ),
+        (
+            &[
+                "clear",
+                "ip",
+                "mobile",
+                "visitor",
+                "nai",
+                "user01@cisco.com",
+                "session-id",
+                "PDA",
+                "100.100.100.17",
+            ][..],
+            json!({"by": "nai", "nai": "user01@cisco.com", "session_id": "PDA",
+                   "address": "100.100.100.17"}),
+        ),
+    ] {
+        let d = FakeDaemon::answering(&Response::ok(json!({"cleared": 1})));
+        let out = mipctl(Some(&d.path), words);
+        assert!(out.status.success(), "{words:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{words:?}");
+        assert_eq!(stderr(&out), "");
+        assert_eq!(
+            d.request(),
+            json!({"command": "clear_visitor", "selector": selector}),
+            "{words:?}"
+        );
+    }
+    // --json prints the answer's data; no data gives {}.
+    let d = FakeDaemon::start(Some(r#"{"ok":true}"#.into()), Duration::ZERO);
+    let out = mipctl(
+        Some(&d.path),
+        &["--json", "clear", "ip", "mobile", "visitor", "20.0.0.1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({})
+    );
+    d.request();
+}
+
+#[test]
+fn bad_visitor_and_node_commands_exit_2_without_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("control.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    for (words, start) in [
+        (
+            &["show", "ip", "mobile", "visitor", "nai"][..],
+            "% Incomplete command.\n  expected: NAI",
+        ),
+        (
+            &[
+                "show",
+                "ip",
+                "mobile",
+                "visitor",
+                "nai",
+                "u@r",
+                "session-id",
+            ][..],
+            "% Incomplete command.\n  expected: ID",
+        ),
+        (
+            &["show", "ip", "mobile", "v"][..],
+            "% Ambiguous command: \"v\" could be violation, visitor",
+        ),
+        (
+            &["show", "ip", "mobile", "visitor", "pending", "sideways"][..],
+            "% Invalid input detected at 'sideways'.\n  expected: A.B.C.D | summary | <cr>",
+        ),
+        (
+            &["show", "ip", "mobile", "visitor", "20.0.0.1", "summary"][..],
+            "% Invalid input detected at 'summary'.",
+        ),
+        (
+            &["show", "ip", "mobile", "node", "detail"][..],
+            "% Invalid input detected at 'detail'.",
+        ),
+        (
+            &["clear", "ip", "mobile", "visitor", "nai"][..],
+            "% Incomplete command.",
+        ),
+        (
+            &["clear", "ip", "mobile", "visitor", "20.0.0.300"][..],
+            "% Invalid input",
+        ),
+    ] {
+        let out = mipctl(Some(&path), words);
+        assert_eq!(out.status.code(), Some(2), "{words:?}");
+        assert!(
+            stderr(&out).starts_with(start),
+            "{words:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "");
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("mipctl connected for a bad command: {other:?}"),
+    }
+}

@@ -122,6 +122,7 @@ fn violation_view(v: &Violation) -> ViolationView {
         address: v.address,
         nai: v.nai.clone(),
         foreign_agent: v.foreign_agent,
+        home_agent: false,
         time_ms: v.time_ms,
         spi: v.spi,
         identification: v.identification,

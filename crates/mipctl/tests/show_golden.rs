@@ -179,6 +179,7 @@ fn traffic_extra_counters_follow_the_seed_lines() {
         proxy_arps: 30,
         bindings_expired: 31,
         bindings_cleared: 32,
+        foreign_agent: None,
     };
     assert_eq!(
         show::traffic(&t),
@@ -680,6 +681,7 @@ fn violation_view_groups_by_address() {
         address: a(addr),
         nai: None,
         foreign_agent: fa,
+        home_agent: false,
         time_ms: t,
         spi: 0x300,
         identification: 0xB751_B581_77FD_0E40,

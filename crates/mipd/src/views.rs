@@ -132,6 +132,7 @@ pub fn traffic(c: &Counters) -> TrafficView {
         proxy_arps: c.proxy_arps,
         bindings_expired: c.bindings_expired,
         bindings_cleared: c.bindings_cleared,
+        foreign_agent: None,
     }
 }
 
@@ -400,6 +401,7 @@ pub fn violation(v: &Violation) -> ViolationView {
         address: v.address,
         nai: v.nai.clone(),
         foreign_agent: v.foreign_agent,
+        home_agent: false,
         time_ms: v.time_ms,
         spi: v.spi,
         identification: v.identification,
