@@ -714,6 +714,16 @@ impl Daemon {
                         .into(),
                 ),
             }),
+            Request::ShowVisitor { .. } | Request::ClearVisitor { .. } => Response::error(
+                "this mipd runs the home agent: visitors are kept by a foreign agent \
+                 (mipd --role foreign-agent)",
+            )
+            .into(),
+            Request::ShowNode => Response::error(
+                "this mipd runs the home agent: 'show ip mobile node' is for a mobile node \
+                 (mipd --role mobile-node)",
+            )
+            .into(),
             Request::Reload => match self.reload() {
                 Ok(warnings) => {
                     let mut message = format!(
