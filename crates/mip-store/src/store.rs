@@ -1,7 +1,9 @@
 //! The store: journal writer, group commit, checkpoints and recovery.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,6 +31,15 @@ const META_FORMAT: &str = "format";
 const META_GENERATION: &str = "generation";
 const META_SEQ: &str = "seq";
 const FORMAT_TAG: &[u8] = b"mip-store checkpoint v1";
+
+const DEFAULT_FOLD_CHUNK_KEYS: usize = 65_536;
+/// Bytes of keys and values (plus [`PENDING_OVERHEAD`] per record) a fold holds in memory at
+/// most before it writes them out.
+const FOLD_CHUNK_BYTES: usize = 16 << 20;
+// Offsets into a chunk's buffer are u32; it holds at most the limit plus one record.
+const _: () = assert!(FOLD_CHUNK_BYTES <= u32::MAX as usize / 2);
+/// Memory per pending record besides its key and value (its entry and index slot).
+const PENDING_OVERHEAD: usize = 48;
 
 /// When the journal is made durable against power loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +74,13 @@ pub struct Options {
     /// clear error; without it redb trusts the file and may panic on damage later (the store
     /// catches such panics when built with `panic = "unwind"`). Default: on.
     pub verify_checkpoint_on_open: bool,
+    /// Most distinct records a checkpoint (or recovery) holds in memory while folding the
+    /// journal. A fold keeps only the last op per record and writes those to the checkpoint
+    /// database whenever this many records (or about 16 MiB of keys and values) have
+    /// gathered, and at the end, so a journal of many updates of few records costs one write
+    /// per record instead of one per op. `1` writes every op of the journal one by one.
+    /// Default: 65 536 (about 8 MB with 64-byte records).
+    pub fold_chunk_keys: usize,
 }
 
 impl Default for Options {
@@ -72,6 +90,7 @@ impl Default for Options {
             checkpoint_bytes: 64 << 20,
             cache_bytes: 32 << 20,
             verify_checkpoint_on_open: true,
+            fold_chunk_keys: DEFAULT_FOLD_CHUNK_KEYS,
         }
     }
 }
@@ -178,6 +197,9 @@ pub struct CheckpointStats {
     pub batches: u64,
     /// Ops folded in.
     pub ops: u64,
+    /// Ops written to the checkpoint database: of the ops folded in, only the last one per
+    /// record (in each chunk of [`Options::fold_chunk_keys`] records) is written.
+    pub applied: u64,
     /// Journal bytes folded in.
     pub bytes: u64,
     /// Time taken (fold, commit, removal of the journals).
@@ -266,6 +288,12 @@ pub struct Store {
     last_seq: u64,
     buf: Vec<u8>,
     poisoned: Option<String>,
+    /// Test hook: overrides [`FOLD_CHUNK_BYTES`] for checkpoints.
+    #[cfg(test)]
+    test_fold_chunk_bytes: Option<usize>,
+    /// Test hook: [`FoldLimits::hash_mask`] for checkpoints.
+    #[cfg(test)]
+    test_fold_hash_mask: Option<u64>,
     // Last, so the lock is released after everything else is closed.
     _lock: DirLock,
 }
@@ -400,18 +428,222 @@ struct Folded {
     generation: u64,
     last_seq: u64,
     journals: Vec<ReplayedJournal>,
+    /// Ops written to the checkpoint tables (after coalescing).
+    applied: u64,
     torn: Option<(PathBuf, journal::TornTail)>,
+}
+
+/// How much a fold holds in memory before it writes to the checkpoint tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FoldLimits {
+    /// Distinct records (at least 1).
+    keys: usize,
+    /// Bytes of keys and values, plus [`PENDING_OVERHEAD`] per record.
+    bytes: usize,
+    /// Test hook: bits of the hash kept in the [`Coalescer`]'s index (few bits: many
+    /// collisions).
+    #[cfg(test)]
+    hash_mask: u64,
+}
+
+impl FoldLimits {
+    fn new(options: &Options) -> FoldLimits {
+        FoldLimits {
+            keys: options.fold_chunk_keys.max(1),
+            bytes: FOLD_CHUNK_BYTES,
+            #[cfg(test)]
+            hash_mask: u64::MAX,
+        }
+    }
+}
+
+type CheckpointTable<'txn> = redb::Table<'txn, &'static [u8], &'static [u8]>;
+
+/// Hasher for keys that are already hashes (the [`Coalescer`]'s index).
+#[derive(Default)]
+struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The last op of one record so far, its key and value in [`Coalescer::data`].
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    table: Table,
+    put: bool,
+    key_at: u32,
+    key_len: u16,
+    value_len: u16,
+    value_at: u32,
+    /// Room at `value_at` (a later value up to this long overwrites the old one in place).
+    value_room: u16,
+}
+
+/// Gathers the last op per (table, key) of a stretch of journal and writes the result to the
+/// checkpoint tables in chunks of at most [`FoldLimits`].
+///
+/// Within a chunk, a later op of a record replaces the earlier one, so the chunk holds the
+/// state each record is left in by the chunk's ops; writing it over the state left by the
+/// earlier chunks (in the same transaction) leaves each record as the last of all its ops
+/// left it, which is what applying every op in journal order does. A chunk ends when its
+/// limits are reached and at the end of the fold.
+///
+/// Keys and values are appended to one buffer and the records kept in the order they first
+/// appeared, so a chunk is written to redb walking memory sequentially (in journal order, as
+/// an op-by-op fold would), and a journal of distinct keys costs little more than before. The
+/// index maps a keyed hash of (table, key) to the record; two records with the same 64-bit
+/// hash (never seen in practice) end the chunk before the second goes in.
+struct Coalescer {
+    hasher: std::collections::hash_map::RandomState,
+    index: HashMap<u64, u32, std::hash::BuildHasherDefault<PrehashedKey>>,
+    records: Vec<Pending>,
+    data: Vec<u8>,
+    limits: FoldLimits,
+    /// Ops written to the tables so far.
+    applied: u64,
+}
+
+impl fmt::Debug for Coalescer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coalescer")
+            .field("records", &self.records.len())
+            .field("data", &self.data.len())
+            .field("limits", &self.limits)
+            .field("applied", &self.applied)
+            .finish()
+    }
+}
+
+impl Coalescer {
+    fn new(limits: FoldLimits) -> Coalescer {
+        Coalescer {
+            hasher: Default::default(),
+            index: HashMap::default(),
+            records: Vec::new(),
+            data: Vec::new(),
+            limits,
+            applied: 0,
+        }
+    }
+
+    fn key(&self, p: &Pending) -> &[u8] {
+        let at = p.key_at as usize;
+        &self.data[at..at + usize::from(p.key_len)]
+    }
+
+    fn value(&self, p: &Pending) -> &[u8] {
+        let at = p.value_at as usize;
+        &self.data[at..at + usize::from(p.value_len)]
+    }
+
+    fn memory(&self) -> usize {
+        self.data.len() + self.records.len() * PENDING_OVERHEAD
+    }
+
+    /// Records `op` as the latest op of its record; writes the chunk out when it is full.
+    fn push(
+        &mut self,
+        op: Op<'_>,
+        tables: &mut [CheckpointTable<'_>],
+    ) -> Result<(), redb::StorageError> {
+        let (table, key, put, value) = match op {
+            Op::Put { table, key, value } => (table, key, true, value),
+            Op::Delete { table, key } => (table, key, false, &[][..]),
+        };
+        let hash = self.hasher.hash_one((table.id(), key));
+        #[cfg(test)]
+        let hash = hash & self.limits.hash_mask;
+        if let Some(&i) = self.index.get(&hash) {
+            let p = self.records[i as usize];
+            if p.table == table && self.key(&p) == key {
+                let p = &mut self.records[i as usize];
+                p.put = put;
+                // Lengths fit in u16: the journal format limits keys and values to 1024
+                // and 4096 bytes.
+                p.value_len = value.len() as u16;
+                if value.len() > usize::from(p.value_room) {
+                    p.value_at = self.data.len() as u32;
+                    p.value_room = value.len() as u16;
+                    self.data.extend_from_slice(value);
+                } else {
+                    let at = p.value_at as usize;
+                    self.data[at..at + value.len()].copy_from_slice(value);
+                }
+                return self.flush_if_full(tables);
+            }
+            // Another record with the same hash: start a new chunk for this one.
+            self.flush(tables)?;
+        }
+        let key_at = self.data.len() as u32;
+        self.data.extend_from_slice(key);
+        self.data.extend_from_slice(value);
+        self.index.insert(hash, self.records.len() as u32);
+        self.records.push(Pending {
+            table,
+            put,
+            key_at,
+            key_len: key.len() as u16,
+            value_len: value.len() as u16,
+            value_at: key_at + key.len() as u32,
+            value_room: value.len() as u16,
+        });
+        self.flush_if_full(tables)
+    }
+
+    fn flush_if_full(
+        &mut self,
+        tables: &mut [CheckpointTable<'_>],
+    ) -> Result<(), redb::StorageError> {
+        if self.records.len() >= self.limits.keys || self.memory() >= self.limits.bytes {
+            self.flush(tables)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the chunk gathered so far to the tables and starts a new one (keeping the
+    /// buffers, which the limits bound).
+    fn flush(&mut self, tables: &mut [CheckpointTable<'_>]) -> Result<(), redb::StorageError> {
+        for p in &self.records {
+            let table = &mut tables[usize::from(p.table.id() - 1)];
+            if p.put {
+                table.insert(self.key(p), self.value(p))?;
+            } else {
+                table.remove(self.key(p))?;
+            }
+        }
+        self.applied += self.records.len() as u64;
+        self.records.clear();
+        self.data.clear();
+        self.index.clear();
+        Ok(())
+    }
 }
 
 /// Applies the journals (consecutive generations, oldest first, the first continuing from
 /// batch `prev_seq`) to the checkpoint in ONE durable write transaction that also records the
-/// last generation and batch included. Either all of it commits or none.
+/// last generation and batch included. Either all of it commits or none. Only the last op of
+/// each record is written (see [`Coalescer`]).
 fn fold(
     db: &Database,
     db_path: &Path,
     journals: &[(u64, PathBuf)],
     prev_seq: u64,
     tolerant_last: bool,
+    limits: FoldLimits,
 ) -> Result<Folded, StoreError> {
     let ctx = "checkpoint";
     let rerr = |e: redb::Error| StoreError::redb(db_path, ctx, e);
@@ -425,6 +657,7 @@ fn fold(
         generation: 0,
         last_seq: prev_seq,
         journals: Vec::with_capacity(journals.len()),
+        applied: 0,
         torn: None,
     };
     {
@@ -433,6 +666,7 @@ fn fold(
             tables.push(txn.open_table(t.definition()).map_err(|e| rerr(e.into()))?);
         }
         let mut meta = txn.open_table(META).map_err(|e| rerr(e.into()))?;
+        let mut pending = Coalescer::new(limits);
         for (i, (generation, path)) in journals.iter().enumerate() {
             let mode = if tolerant_last && i + 1 == journals.len() {
                 TailMode::Tolerant
@@ -441,15 +675,7 @@ fn fold(
             };
             let res = journal::scan_journal(path, *generation, out.last_seq, mode, |batch| {
                 for op in batch.ops() {
-                    let table = &mut tables[usize::from(op.table().id() - 1)];
-                    match op {
-                        Op::Put { key, value, .. } => {
-                            table.insert(key, value).map_err(|e| rerr(e.into()))?;
-                        }
-                        Op::Delete { key, .. } => {
-                            table.remove(key).map_err(|e| rerr(e.into()))?;
-                        }
-                    }
+                    pending.push(op, &mut tables).map_err(|e| rerr(e.into()))?;
                 }
                 Ok(())
             })?;
@@ -466,6 +692,8 @@ fn fold(
                 out.torn = Some((path.clone(), t));
             }
         }
+        pending.flush(&mut tables).map_err(|e| rerr(e.into()))?;
+        out.applied = pending.applied;
         meta.insert(META_GENERATION, &out.generation.to_le_bytes()[..])
             .map_err(|e| rerr(e.into()))?;
         meta.insert(META_SEQ, &out.last_seq.to_le_bytes()[..])
@@ -490,9 +718,12 @@ fn fold_and_remove(
     dir: &Path,
     journals: &[(u64, PathBuf)],
     prev_seq: u64,
+    limits: FoldLimits,
 ) -> Result<CheckpointStats, StoreError> {
     let started = Instant::now();
-    let folded = no_panic(db_path, || fold(db, db_path, journals, prev_seq, false))?;
+    let folded = no_panic(db_path, || {
+        fold(db, db_path, journals, prev_seq, false, limits)
+    })?;
     // The checkpoint is committed; a failure to remove the folded journals loses nothing
     // (the next open removes journals the checkpoint includes), so it does not fail the
     // checkpoint.
@@ -503,6 +734,7 @@ fn fold_and_remove(
         journals: folded.journals.len(),
         batches: folded.journals.iter().map(|j| j.batches).sum(),
         ops: folded.journals.iter().map(|j| j.ops).sum(),
+        applied: folded.applied,
         bytes: folded.journals.iter().map(|j| j.bytes).sum(),
         elapsed: started.elapsed(),
     })
@@ -679,7 +911,14 @@ impl Store {
         let (mut generation, mut seq) = (checkpoint_generation, checkpoint_seq);
         if !live.is_empty() {
             let folded = no_panic(&db_path, || {
-                fold(&db, &db_path, &live, checkpoint_seq, true)
+                fold(
+                    &db,
+                    &db_path,
+                    &live,
+                    checkpoint_seq,
+                    true,
+                    FoldLimits::new(&options),
+                )
             })?;
             generation = folded.generation;
             seq = folded.last_seq;
@@ -738,6 +977,10 @@ impl Store {
             last_seq: seq,
             buf: Vec::with_capacity(4096),
             poisoned: None,
+            #[cfg(test)]
+            test_fold_chunk_bytes: None,
+            #[cfg(test)]
+            test_fold_hash_mask: None,
             _lock: dir_lock,
         };
         Ok((store, recovery))
@@ -849,6 +1092,17 @@ impl Store {
         Ok(())
     }
 
+    fn fold_limits(&self) -> FoldLimits {
+        let limits = FoldLimits::new(&self.options);
+        #[cfg(test)]
+        let limits = FoldLimits {
+            bytes: self.test_fold_chunk_bytes.unwrap_or(limits.bytes),
+            hash_mask: self.test_fold_hash_mask.unwrap_or(limits.hash_mask),
+            ..limits
+        };
+        limits
+    }
+
     fn finish_checkpoint(&mut self, stats: &CheckpointStats) {
         if stats.journals > 0 {
             self.checkpoint_generation = stats.generation;
@@ -898,6 +1152,7 @@ impl Store {
             &self.dir,
             &self.closed,
             self.checkpoint_seq,
+            self.fold_limits(),
         )?;
         self.finish_checkpoint(&stats);
         Ok(stats)
@@ -922,9 +1177,10 @@ impl Store {
         let dir = self.dir.clone();
         let journals = self.closed.clone();
         let prev_seq = self.checkpoint_seq;
+        let limits = self.fold_limits();
         let handle = std::thread::Builder::new()
             .name("mip-store-checkpoint".into())
-            .spawn(move || fold_and_remove(&db, &db_path, &dir, &journals, prev_seq))
+            .spawn(move || fold_and_remove(&db, &db_path, &dir, &journals, prev_seq, limits))
             .map_err(|e| StoreError::io(&self.dir, "start checkpoint thread", e))?;
         self.checkpointer = Some(handle);
         Ok(true)
@@ -1117,11 +1373,23 @@ impl Store {
             &self.closed,
             self.checkpoint_seq,
             false,
+            self.fold_limits(),
         )?;
         self.checkpoint_generation = folded.generation;
         self.checkpoint_seq = folded.last_seq;
         self.closed.clear();
         Ok(())
+    }
+
+    /// Test hook: the byte limit of a checkpoint's fold chunks.
+    pub(crate) fn test_set_fold_chunk_bytes(&mut self, bytes: usize) {
+        self.test_fold_chunk_bytes = Some(bytes);
+    }
+
+    /// Test hook: keep only these bits of the hashes in a checkpoint's fold (to provoke hash
+    /// collisions).
+    pub(crate) fn test_set_fold_hash_mask(&mut self, mask: u64) {
+        self.test_fold_hash_mask = Some(mask);
     }
 
     pub(crate) fn test_journal_path(&self) -> PathBuf {
