@@ -15,7 +15,7 @@ use mip_wire::extension::{
 use mip_wire::registration::{RegistrationRequestPacket, RequestFlags};
 
 use crate::output::{ArpReason, DataPlaneRequest, Transmit, TunnelEndpoints, TunnelId};
-use crate::policy::{nai_key, FxMap, HaPolicy, HomeLink, Identity, MobileNodeSa, Prepared};
+use crate::policy::{nai_key, HaPolicy, HomeLink, Identity, MobileNodeSa, Prepared};
 use crate::rejection::{AuthFailure, Rejection};
 use crate::session::{parse_session_nvse, SessionNvse};
 use crate::snapshot::{flags_text, ident_text, BindingSnapshot, Counters, HostCounters, Violation};
@@ -253,6 +253,17 @@ struct Reply<'p> {
     session: Option<&'p [u8]>,
 }
 
+/// The mobile node a request is from, as found before the checks.
+#[derive(Clone, Copy)]
+struct Sender<'a> {
+    identity: Identity<'a>,
+    /// The NAI session the request names, when it exists.
+    session: Option<u32>,
+    /// The first binding of the mobile node's home address (address mobile nodes) or of its
+    /// session's address (NAI mobile nodes with a session), if any.
+    head: Option<u32>,
+}
+
 /// Where a registration is going to be held.
 struct Target<'p> {
     home: Ipv4Addr,
@@ -261,6 +272,8 @@ struct Target<'p> {
     care_of_access: Option<&'p crate::policy::Acl>,
     /// Existing NAI session, or the session to create (`NIL` for address mobile nodes).
     session: Option<u32>,
+    /// The first binding of `home`, if any.
+    head: Option<u32>,
 }
 
 /// Why bindings are removed (decides the ARP and counters).
@@ -286,6 +299,22 @@ fn unix_ms(t: SystemTime) -> u64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => u64::try_from(d.as_millis()).unwrap_or(u64::MAX - 1),
         Err(_) => 0,
+    }
+}
+
+/// `t` as ms since the Unix epoch (as [`unix_ms`]) and as an NTP timestamp (as
+/// [`ntp::from_system_time`]), from one reading of the duration and without its 128-bit
+/// division.
+fn unix_ms_and_ntp(t: SystemTime) -> (u64, u64) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => {
+            let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX - 1);
+            // The offset is whole seconds: the fraction is that of the Unix time.
+            let secs = d.as_secs().wrapping_add(ntp::NTP_UNIX_OFFSET_SECS) & 0xffff_ffff;
+            let fraction = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
+            (ms, (secs << 32) | fraction)
+        }
+        Err(_) => (0, ntp::from_system_time(t)),
     }
 }
 
@@ -348,7 +377,6 @@ pub struct HomeAgent {
     interface_index: HashMap<String, u16>,
     counters: Counters,
     cleared_counters: Option<Counters>,
-    host_counters: FxMap<u32, HostCounters>,
     violations: VecDeque<Violation>,
     violations_total: u64,
     nonce_counter: u64,
@@ -381,7 +409,6 @@ impl HomeAgent {
             interface_index: HashMap::new(),
             counters: Counters::default(),
             cleared_counters: None,
-            host_counters: FxMap::default(),
             violations: VecDeque::new(),
             violations_total: 0,
             nonce_counter: 0,
@@ -550,7 +577,17 @@ impl HomeAgent {
 
     /// `show ip mobile host counters` for one home address.
     pub fn host_counters(&self, home: Ipv4Addr) -> Option<HostCounters> {
-        self.host_counters.get(&u32::from(home)).copied()
+        self.table.host_counters(u32::from(home)).copied()
+    }
+
+    /// `show ip mobile host counters`: every home address that has per-host counters (each
+    /// one a reply was counted for since start, whether it has bindings now or not), in the
+    /// order they were first counted, with the same values as [`Self::host_counters`]. Empty
+    /// when [`HaOptions::per_host_counters`] is off.
+    pub fn host_counters_iter(&self) -> impl Iterator<Item = (Ipv4Addr, HostCounters)> + '_ {
+        self.table
+            .host_counters_iter()
+            .map(|(home, c)| (ip(home), *c))
     }
 
     /// `show ip mobile violation`: the most recent violations, oldest first.
@@ -733,7 +770,7 @@ impl HomeAgent {
     }
 
     fn process(&mut self, policy: &Prepared, now: SystemTime, req: &Req, payload: &[u8]) {
-        let now_ms = unix_ms(now);
+        let (now_ms, ntp_now) = unix_ms_and_ntp(now);
         let ext = scan(payload);
 
         // (1) Who is it? RFC 2794: with an NAI the home address may be 0.0.0.0.
@@ -775,6 +812,32 @@ impl HomeAgent {
         if let Some(ty) = ext.unknown_non_skippable {
             return self.ignore(Rejection::UnknownNonSkippableExtension(ty));
         }
+
+        // The mobile node's session, first binding and replay state. Only read here (used
+        // from step 4 on): looked up before the authenticators are computed, the cache misses
+        // of a cold binding table overlap with that work.
+        let session_bytes = ext.session.unwrap_or(&[]);
+        let session_idx = match identity {
+            Identity::Nai(nai) => self.sessions.find(nai, session_bytes),
+            Identity::Address(_) => None,
+        };
+        let replay_key_home = match (identity, session_idx) {
+            (Identity::Address(a), _) => Some(u32::from(a)),
+            (Identity::Nai(_), Some(i)) => self.sessions.get(i).map(|s| s.home),
+            (Identity::Nai(_), None) => None,
+        };
+        let mn_key = || match identity {
+            Identity::Address(a) => MobileNodeKey::Address(a),
+            Identity::Nai(nai) => MobileNodeKey::Nai {
+                nai: nai.to_owned(),
+                session: String::from_utf8_lossy(session_bytes).into_owned(),
+            },
+        };
+        // Found once for the replay state and the validity checks.
+        let head = replay_key_home.and_then(|h| self.table.head(h));
+        // The state kept in the binding now; a retired one (a map keyed by strings) only for
+        // an authenticated request.
+        let replay = head.map(|_| self.load_replay(head, &mn_key));
 
         // (2) FA-HA authentication when an SA with the foreign agent exists (RFC 5944
         // §3.8.2.1 c: exactly one FA-HA extension, covering the MN-HA one).
@@ -851,26 +914,8 @@ impl HomeAgent {
         }
 
         // (4) Identification (RFC 5944 §3.8.2.1 b, §5.7).
-        let session_bytes = ext.session.unwrap_or(&[]);
-        let session_idx = match identity {
-            Identity::Nai(nai) => self.sessions.find(nai, session_bytes),
-            Identity::Address(_) => None,
-        };
-        let replay_key_home = match (identity, session_idx) {
-            (Identity::Address(a), _) => Some(u32::from(a)),
-            (Identity::Nai(_), Some(i)) => self.sessions.get(i).map(|s| s.home),
-            (Identity::Nai(_), None) => None,
-        };
-        let mn_key = || match identity {
-            Identity::Address(a) => MobileNodeKey::Address(a),
-            Identity::Nai(nai) => MobileNodeKey::Nai {
-                nai: nai.to_owned(),
-                session: String::from_utf8_lossy(session_bytes).into_owned(),
-            },
-        };
-        let mut state = self.load_replay(replay_key_home, &mn_key);
+        let mut state = replay.unwrap_or_else(|| self.load_replay(head, &mn_key));
         let style = sa.inbound.replay();
-        let ntp_now = ntp::from_system_time(now);
         let check = style.check_request(&state, req.ident, ntp_now);
         let fresh = match style {
             ReplayProtection::Nonce => self.fresh_nonce(),
@@ -878,7 +923,7 @@ impl HomeAgent {
         };
         let reply_ident =
             style.reply_identification(&mut state, req.ident, check.is_ok(), ntp_now, fresh);
-        self.save_replay(replay_key_home, mn_key(), state, style);
+        self.save_replay(head, mn_key(), state, style);
         if let Err(e) = check {
             let mut reply = echo(sa);
             reply.ident = reply_ident;
@@ -898,7 +943,12 @@ impl HomeAgent {
         reply.ident = reply_ident;
 
         // (5) Validity checks (RFC 5944 §3.8.2.1, §3.8.2.3; RFC 3024; seed 002).
-        match self.validate(policy, req, &ext, identity, session_idx, now_ms) {
+        let sender = Sender {
+            identity,
+            session: session_idx,
+            head,
+        };
+        match self.validate(policy, req, &ext, sender, now_ms) {
             Err((rejection, ha_field)) => {
                 if let Some(h) = ha_field {
                     reply.ha_field = h;
@@ -920,8 +970,9 @@ impl HomeAgent {
         }
     }
 
-    fn load_replay(&self, home: Option<u32>, key: &dyn Fn() -> MobileNodeKey) -> ReplayState {
-        if let Some(head) = home.and_then(|h| self.table.head(h)) {
+    /// The replay state of a mobile node: in its first binding (`head`), else retired.
+    fn load_replay(&self, head: Option<u32>, key: &dyn Fn() -> MobileNodeKey) -> ReplayState {
+        if let Some(head) = head {
             let s = self.table.slot(head);
             return replay_from_compact(s.replay, s.options);
         }
@@ -933,12 +984,12 @@ impl HomeAgent {
 
     fn save_replay(
         &mut self,
-        home: Option<u32>,
+        head: Option<u32>,
         key: MobileNodeKey,
         state: ReplayState,
         style: ReplayProtection,
     ) {
-        match home.and_then(|h| self.table.head(h)) {
+        match head {
             Some(head) => {
                 let (value, kind) = replay_to_compact(&state, style);
                 let s = self.table.slot_mut(head);
@@ -988,16 +1039,16 @@ impl HomeAgent {
         &self,
         policy: &'p Prepared,
         req: &Req,
-        identity: Identity<'_>,
-        session_idx: Option<u32>,
+        sender: Sender<'_>,
     ) -> Result<Option<Target<'p>>, Rejection> {
-        match identity {
+        let head = sender.head;
+        match sender.identity {
             Identity::Address(home) => {
                 let Some(group) = policy.host_group(home) else {
                     return Err(Rejection::HomeAddressNotServed);
                 };
                 // An address held by an NAI session belongs to that session.
-                if let Some(head) = self.table.head(u32::from(home)) {
+                if let Some(head) = head {
                     if self.table.slot(head).nai != NIL {
                         return Err(Rejection::HomeAddressNotAllowed);
                     }
@@ -1008,25 +1059,27 @@ impl HomeAgent {
                     lifetime_limit: group.lifetime.unwrap_or(policy.policy.lifetime),
                     care_of_access: group.care_of_access.as_ref(),
                     session: None,
+                    head,
                 }))
             }
             Identity::Nai(nai) => {
                 let Some(host) = policy.nai_host(nai) else {
                     return Err(Rejection::HomeAddressNotServed);
                 };
-                let target = |home: Ipv4Addr, session| Target {
+                let target = |home: Ipv4Addr, session, head| Target {
                     home,
                     link: &host.home,
                     lifetime_limit: host.lifetime.unwrap_or(policy.policy.lifetime),
                     care_of_access: host.care_of_access.as_ref(),
                     session,
+                    head,
                 };
-                if let Some(i) = session_idx {
+                if let Some(i) = sender.session {
                     let home = self.sessions.get(i).map_or(0, |s| s.home);
                     if !req.home.is_unspecified() && u32::from(req.home) != home {
                         return Err(Rejection::HomeAddressNotAllowed);
                     }
-                    return Ok(Some(target(ip(home), Some(i))));
+                    return Ok(Some(target(ip(home), Some(i), head)));
                 }
                 if req.dereg {
                     // Nothing registered for this session: accepted, nothing to remove.
@@ -1053,7 +1106,8 @@ impl HomeAgent {
                 } else {
                     return Err(Rejection::PoolExhausted);
                 };
-                Ok(Some(target(home, None)))
+                // A free address: no binding yet.
+                Ok(Some(target(home, None, None)))
             }
         }
     }
@@ -1063,8 +1117,7 @@ impl HomeAgent {
         policy: &Prepared,
         req: &Req,
         ext: &Scan<'_>,
-        identity: Identity<'_>,
-        session_idx: Option<u32>,
+        sender: Sender<'_>,
         now_ms: u64,
     ) -> Result<Outcome, (Rejection, Option<Ipv4Addr>)> {
         let p = &policy.policy;
@@ -1088,7 +1141,7 @@ impl HomeAgent {
             return Err((Rejection::CvseFromForeignAgent, None));
         }
         let target = self
-            .resolve_target(policy, req, identity, session_idx)
+            .resolve_target(policy, req, sender)
             .map_err(|r| (r, None))?;
         let Some(target) = target else {
             // Deregistration of an NAI session that holds nothing.
@@ -1106,7 +1159,7 @@ impl HomeAgent {
             let coa = u32::from(req.coa);
             let victims: Vec<u32> = self
                 .table
-                .chain(home)
+                .chain_from(target.head)
                 .filter(|&i| req.coa == target.home || self.table.coa(i) == coa)
                 .collect();
             let cause = if req.coa == target.home {
@@ -1159,8 +1212,13 @@ impl HomeAgent {
         // Simultaneous bindings (RFC 5944 §3.8.2.2, §3.8.2.3).
         let coa = u32::from(req.coa);
         let simultaneous = flags.s && p.simultaneous_bindings > 1;
-        let existing = self.table.chain(home).find(|&i| self.table.coa(i) == coa);
-        let count = self.table.chain(home).count();
+        let (mut existing, mut count) = (None, 0usize);
+        for i in self.table.chain_from(target.head) {
+            if existing.is_none() && self.table.coa(i) == coa {
+                existing = Some(i);
+            }
+            count += 1;
+        }
         if simultaneous && existing.is_none() && count >= usize::from(p.simultaneous_bindings) {
             return Err((Rejection::TooManySimultaneousBindings, None));
         }
@@ -1190,7 +1248,7 @@ impl HomeAgent {
         if flags.t {
             options |= opt::REVERSE;
         }
-        let session = match (identity, target.session) {
+        let session = match (sender.identity, target.session) {
             (Identity::Nai(nai), None) => {
                 let sid = String::from_utf8_lossy(ext.session.unwrap_or(&[])).into_owned();
                 self.sessions.insert(nai, &sid, home)
@@ -1221,7 +1279,8 @@ impl HomeAgent {
             }
             None => self.add_binding(&nb),
         };
-        if !simultaneous {
+        // The chain holds `count` bindings besides a new one, `keep` among them when renewed.
+        if !simultaneous && count > usize::from(existing.is_some()) {
             // RFC 5944 §3.8.2.2: without S, "the home agent removes all previous entries".
             let others: Vec<u32> = self.table.chain(home).filter(|&i| i != keep).collect();
             for slot in others {
@@ -1512,7 +1571,7 @@ impl HomeAgent {
         if !self.options.per_host_counters || home.is_unspecified() {
             return None;
         }
-        Some(self.host_counters.entry(u32::from(home)).or_default())
+        Some(self.table.host_counters_mut(u32::from(home)))
     }
 
     /// Applies the disposition of a rejection: counters, violation log, reply.

@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addrmap;
 mod agent;
 mod from_config;
 mod fxhash;

@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 
 use mip_security::SecurityAssociation;
 
+use crate::addrmap::AddrMap;
 use crate::fxhash::FxHasher;
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -437,23 +438,35 @@ impl RangeIndex {
     }
 
     /// The ranges holding `addr`, in configuration order of their lower bound.
-    fn find(&self, addr: u32) -> impl Iterator<Item = u32> + '_ {
+    fn find(&self, addr: u32) -> impl Iterator<Item = &Range> + '_ {
         let end = self.ranges.partition_point(|r| r.lower <= addr);
         let floor = addr.saturating_sub(self.max_span);
         let start = self.ranges[..end].partition_point(|r| r.lower < floor);
         self.ranges[start..end]
             .iter()
             .filter(move |r| r.lower <= addr && addr <= r.upper)
-            .map(|r| r.index)
+    }
+
+    /// The range holding `addr` that was configured first.
+    fn first(&self, addr: u32) -> Option<&Range> {
+        self.find(addr).min_by_key(|r| r.index)
     }
 }
+
+/// `Prepared::sa_by_address` values: the index of the address's only SA, or (with this bit)
+/// the index of its list in `Prepared::sa_lists`.
+const SA_LIST: u32 = 1 << 31;
 
 /// The policy with its lookup indexes.
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
     pub(crate) policy: HaPolicy,
-    /// Mobile node SAs by single home address.
-    sa_by_address: FxMap<u32, Vec<u32>>,
+    /// Mobile node SAs by single home address: the SA's index when the address has one (the
+    /// common case: no second allocation to follow on the request path), else `SA_LIST |` the
+    /// index of its list in `sa_lists`.
+    sa_by_address: AddrMap<u32>,
+    /// The SA lists of addresses with more than one SA, in configuration order.
+    sa_lists: Vec<Vec<u32>>,
     /// Mobile node SAs by address range (ranges of more than one address).
     sa_ranges: RangeIndex,
     /// Mobile node SAs by NAI.
@@ -466,7 +479,7 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     pub(crate) fn new(policy: HaPolicy) -> Self {
-        let mut sa_by_address: FxMap<u32, Vec<u32>> = FxMap::default();
+        let mut by_address: FxMap<u32, Vec<u32>> = FxMap::default();
         let mut sa_by_nai: HashMap<String, Vec<u32>> = HashMap::new();
         let mut sa_ranges = Vec::new();
         for (i, sa) in policy.mobile_node_sas.iter().enumerate() {
@@ -475,7 +488,7 @@ impl Prepared {
                 MobileNodeId::Addresses { lower, upper } => {
                     let (lo, hi) = (u32::from(*lower), u32::from(*upper));
                     if lo == hi {
-                        sa_by_address.entry(lo).or_default().push(index);
+                        by_address.entry(lo).or_default().push(index);
                     } else if lo < hi {
                         sa_ranges.push(Range {
                             lower: lo,
@@ -489,6 +502,19 @@ impl Prepared {
                     .or_default()
                     .push(index),
             }
+        }
+        let mut sa_by_address: AddrMap<u32> = AddrMap::default();
+        sa_by_address.reserve(by_address.len());
+        let mut sa_lists = Vec::new();
+        for (address, list) in by_address {
+            let value = match list.as_slice() {
+                [one] if one & SA_LIST == 0 => *one,
+                _ => {
+                    sa_lists.push(list);
+                    SA_LIST | (sa_lists.len() - 1) as u32
+                }
+            };
+            sa_by_address.insert(address, value);
         }
         let host_groups = RangeIndex::build(
             policy
@@ -526,6 +552,7 @@ impl Prepared {
             .collect();
         Prepared {
             sa_by_address,
+            sa_lists,
             sa_ranges: RangeIndex::build(sa_ranges),
             sa_by_nai,
             host_groups,
@@ -543,21 +570,11 @@ impl Prepared {
             Identity::Nai(nai) => self.sa_by_nai.get(nai).map(Vec::as_slice)?,
             Identity::Address(addr) => {
                 let a = u32::from(addr);
-                match self.sa_by_address.get(&a) {
-                    Some(v) => v.as_slice(),
-                    None => {
-                        // Ranges: the first range holding the address (configuration order).
-                        let first = self.sa_ranges.find(a).min()?;
-                        let pos = self
-                            .sa_ranges
-                            .ranges
-                            .iter()
-                            .position(|r| r.index == first)?;
-                        return Some(MnSas {
-                            list: std::slice::from_ref(&self.sa_ranges.ranges[pos].index),
-                            all: &self.policy.mobile_node_sas,
-                        });
-                    }
+                match self.sa_by_address.get(a) {
+                    Some(v) if v & SA_LIST == 0 => std::slice::from_ref(v),
+                    Some(v) => self.sa_lists.get((v & !SA_LIST) as usize)?,
+                    // Ranges: the first range holding the address (configuration order).
+                    None => std::slice::from_ref(&self.sa_ranges.first(a)?.index),
                 }
             }
         };
@@ -572,7 +589,7 @@ impl Prepared {
 
     /// The host group serving a home address (first configured match).
     pub(crate) fn host_group(&self, addr: Ipv4Addr) -> Option<&HostGroup> {
-        let i = self.host_groups.find(u32::from(addr)).min()?;
+        let i = self.host_groups.first(u32::from(addr))?.index;
         self.policy.host_groups.get(i as usize)
     }
 

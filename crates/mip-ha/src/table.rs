@@ -6,29 +6,37 @@
 //! * `slots: Vec<Slot>`: one 64-byte [`Slot`] per binding (free slots are reused through a
 //!   free list). The care-of address and home agent address are not stored in the slot: they
 //!   are the endpoints of the binding's tunnel.
-//! * `by_home: map u32 -> u32`: home address to the first binding of that mobile node; the
-//!   other simultaneous bindings of the same mobile node are chained through `Slot::next`.
-//!   9 bytes per bucket.
+//! * `by_home: AddrMap<Node>`: home address to the mobile node's record: its first binding
+//!   (the other simultaneous bindings of the same mobile node are chained through
+//!   `Slot::next`) and its per-host counters. 12 bytes per entry, at most 3/4 full; one cache
+//!   miss per lookup in a cold table (see [`crate::addrmap`]). A record without bindings stays
+//!   while it holds counters (they outlive the bindings, as on the router).
+//! * `hosts`, `host_homes`: the per-host counters (`show ip mobile host counters`), 36 bytes
+//!   per mobile node counted, found through its record: the request path reaches them with
+//!   the lookup it does anyway for the bindings, not a map of their own.
 //! * `timers: BinaryHeap<Timer>`: 16 bytes per binding. Exactly one live entry per binding:
-//!   a renewal that pushes the expiry later does not touch the heap; the stale entry is
-//!   re-armed when it reaches the top ("lazy deletion"). `next_deadline` is O(1) and exact,
-//!   because the top is always settled after each operation.
+//!   a renewal that pushes the expiry later does not touch the heap (O(1)); the stale entry
+//!   is re-armed in place at the binding's current expiry when it reaches the top ("lazy
+//!   deletion": one sift-down, no pop and push). `next_deadline` is O(1) and exact, because
+//!   the top is always settled after each operation.
 //! * `tunnels`: one 16-byte entry per distinct (home agent, care-of address, encapsulation)
 //!   plus its index; shared by every binding with the same endpoints and removed with the
 //!   last one (seed 002: "Tunnels are shared by mobile nodes registered with the same
 //!   endpoints").
 //!
 //! With 1 000 000 bindings the slots take 64 MiB (67 bytes per binding at the Vec's
-//! power-of-two capacity), the index 18.9 MiB (hashbrown's 2^21 buckets), the heap 16 MiB:
-//! about 102 bytes per binding. The test `memory_per_binding` measures it with a counting
-//! allocator. Tunnels add ~45 bytes per binding only when every binding has its own care-of
+//! power-of-two capacity), the index 24 MiB (2^21 entries), the heap 16 MiB: about 106 bytes
+//! per binding (without per-host counters). The test `memory_per_binding` measures it with a
+//! counting allocator. Tunnels add ~45 bytes per binding only when every binding has its own care-of
 //! address (co-located care-of addresses); behind foreign agents they are shared.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::binary_heap::{BinaryHeap, PeekMut};
 use std::net::Ipv4Addr;
 
+use crate::addrmap::AddrMap;
 use crate::policy::FxMap;
+use crate::snapshot::HostCounters;
 
 /// "No slot" in the `next`, `nai` and free-list links.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -100,6 +108,24 @@ pub(crate) struct Tunnel {
     pub encap: u8,
 }
 
+/// A mobile node's record in `Table::by_home`. 8 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    /// First binding, or NIL (the record then only holds counters).
+    head: u32,
+    /// Per-host counters (index into `Table::hosts`), or NIL.
+    counters: u32,
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node {
+            head: NIL,
+            counters: NIL,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     deadline: u64,
@@ -137,7 +163,9 @@ pub(crate) struct TunnelRef {
 pub(crate) struct Table {
     slots: Vec<Slot>,
     free: u32,
-    by_home: FxMap<u32, u32>,
+    by_home: AddrMap<Node>,
+    hosts: Vec<HostCounters>,
+    host_homes: Vec<u32>,
     timers: BinaryHeap<Reverse<Timer>>,
     tunnels: Vec<Tunnel>,
     tunnel_free: Vec<u32>,
@@ -198,15 +226,46 @@ impl Table {
 
     /// First binding of the mobile node with this home address.
     pub(crate) fn head(&self, home: u32) -> Option<u32> {
-        self.by_home.get(&home).copied()
+        match self.by_home.get(home) {
+            Some(n) if n.head != NIL => Some(n.head),
+            _ => None,
+        }
     }
 
     /// The bindings of a mobile node, first one first.
     pub(crate) fn chain(&self, home: u32) -> ChainIter<'_> {
+        self.chain_from(self.head(home))
+    }
+
+    /// The bindings of a chain whose first binding (`head`) is known.
+    pub(crate) fn chain_from(&self, head: Option<u32>) -> ChainIter<'_> {
         ChainIter {
             table: self,
-            at: self.head(home).unwrap_or(NIL),
+            at: head.unwrap_or(NIL),
         }
+    }
+
+    /// The per-host counters of a home address, if it has any.
+    pub(crate) fn host_counters(&self, home: u32) -> Option<&HostCounters> {
+        let n = self.by_home.get(home)?;
+        self.hosts.get(n.counters as usize)
+    }
+
+    /// The per-host counters of a home address, created (zero) when it has none.
+    pub(crate) fn host_counters_mut(&mut self, home: u32) -> &mut HostCounters {
+        let node = self.by_home.get_or_insert_with(home, Node::default);
+        if node.counters == NIL {
+            node.counters = self.hosts.len() as u32;
+            self.hosts.push(HostCounters::default());
+            self.host_homes.push(home);
+        }
+        let i = node.counters as usize;
+        &mut self.hosts[i]
+    }
+
+    /// Every home address with per-host counters, in the order they were first counted.
+    pub(crate) fn host_counters_iter(&self) -> impl Iterator<Item = (u32, &HostCounters)> + '_ {
+        self.host_homes.iter().copied().zip(self.hosts.iter())
     }
 
     /// Live bindings, in slot order.
@@ -289,18 +348,19 @@ impl Table {
             self.slots.push(slot);
             (self.slots.len() - 1) as u32
         };
-        match self.by_home.get(&b.home).copied() {
-            None => {
-                self.by_home.insert(b.home, i);
-            }
-            Some(mut at) => loop {
+        let node = self.by_home.get_or_insert_with(b.home, Node::default);
+        if node.head == NIL {
+            node.head = i;
+        } else {
+            let mut at = node.head;
+            loop {
                 let next = self.slots[at as usize].next;
                 if next == NIL {
                     self.slots[at as usize].next = i;
                     break;
                 }
                 at = next;
-            },
+            }
         }
         if b.expiry != NEVER {
             let gen = self.slots[i as usize].gen;
@@ -358,10 +418,15 @@ impl Table {
             (s.home, s.next, s.tunnel)
         };
         // Unlink from the mobile node's chain.
-        match self.by_home.get(&home).copied() {
-            Some(h) if h == i => {
+        match self.by_home.get(home).copied() {
+            Some(n) if n.head == i => {
                 if next == NIL {
-                    self.by_home.remove(&home);
+                    // The record stays while it holds counters.
+                    if n.counters == NIL {
+                        self.by_home.remove(home);
+                    } else if let Some(n) = self.by_home.get_mut(home) {
+                        n.head = NIL;
+                    }
                 } else {
                     // The replay state lives in the first binding: hand it on.
                     let (replay, kind) = {
@@ -371,10 +436,12 @@ impl Table {
                     let n = &mut self.slots[next as usize];
                     n.replay = replay;
                     n.options = (n.options & opt::ROUTING) | kind;
-                    self.by_home.insert(home, next);
+                    if let Some(n) = self.by_home.get_mut(home) {
+                        n.head = next;
+                    }
                 }
             }
-            Some(mut at) => {
+            Some(Node { head: mut at, .. }) => {
                 while at != NIL {
                     let n = self.slots[at as usize].next;
                     if n == i {
@@ -400,30 +467,26 @@ impl Table {
 
     /// Brings the heap top to a live entry whose deadline is its binding's expiry.
     fn settle(&mut self) {
-        while let Some(&Reverse(t)) = self.timers.peek() {
-            let s = &self.slots[t.slot as usize];
+        while let Some(mut top) = self.timers.peek_mut() {
+            let t = top.0;
+            let s = &mut self.slots[t.slot as usize];
             let live = s.home != 0 && s.gen == t.gen && s.timer_at == t.deadline;
             if !live {
-                self.timers.pop();
+                PeekMut::pop(top);
                 continue;
             }
             if s.expiry == t.deadline {
                 return;
             }
-            // Renewed since: re-arm at the real expiry.
-            self.timers.pop();
-            let s = &mut self.slots[t.slot as usize];
+            // Renewed since: re-arm at the real expiry, in place (the entry sinks when `top`
+            // is dropped).
             if s.expiry == NEVER {
                 s.timer_at = NEVER;
+                PeekMut::pop(top);
                 continue;
             }
             s.timer_at = s.expiry;
-            let (deadline, gen) = (s.expiry, s.gen);
-            self.timers.push(Reverse(Timer {
-                deadline,
-                slot: t.slot,
-                gen,
-            }));
+            top.0.deadline = s.expiry;
         }
     }
 
@@ -436,9 +499,9 @@ impl Table {
     /// A binding whose expiry is at or before `now`, if any.
     pub(crate) fn pop_expired(&mut self, now: u64) -> Option<u32> {
         self.settle();
-        match self.timers.peek() {
-            Some(&Reverse(t)) if t.deadline <= now => {
-                self.timers.pop();
+        match self.timers.peek_mut() {
+            Some(top) if top.0.deadline <= now => {
+                let Reverse(t) = PeekMut::pop(top);
                 self.slots[t.slot as usize].timer_at = NEVER;
                 Some(t.slot)
             }
@@ -446,9 +509,23 @@ impl Table {
         }
     }
 
-    /// Removes everything (the tunnels too).
+    /// Removes every binding (the tunnels too). The per-host counters stay.
     pub(crate) fn clear(&mut self) {
+        let hosts = std::mem::take(&mut self.hosts);
+        let host_homes = std::mem::take(&mut self.host_homes);
         *self = Table::new();
+        self.by_home.reserve(host_homes.len());
+        for (i, &home) in host_homes.iter().enumerate() {
+            self.by_home.insert(
+                home,
+                Node {
+                    head: NIL,
+                    counters: i as u32,
+                },
+            );
+        }
+        self.hosts = hosts;
+        self.host_homes = host_homes;
     }
 
     /// Bytes the table's own allocations take (capacity, not length), for reports.
@@ -463,7 +540,9 @@ impl Table {
             }
         };
         self.slots.capacity() * std::mem::size_of::<Slot>()
-            + map(self.by_home.capacity(), 8)
+            + self.by_home.allocated_bytes()
+            + self.hosts.capacity() * std::mem::size_of::<HostCounters>()
+            + self.host_homes.capacity() * 4
             + self.timers.capacity() * std::mem::size_of::<Timer>()
             + self.tunnels.capacity() * std::mem::size_of::<Tunnel>()
             + map(self.tunnel_index.capacity(), 24)
@@ -562,6 +641,37 @@ mod tests {
         assert_eq!(t.pop_expired(500), Some(a));
         t.remove(a);
         assert_eq!(t.next_deadline(), None);
+    }
+
+    #[test]
+    fn host_counters_outlive_bindings_and_clear() {
+        let mut t = Table::new();
+        t.host_counters_mut(10).accepted = 1;
+        let (a, _) = t.insert(nb(10, 100, 1000));
+        let (b, _) = t.insert(nb(10, 101, 1000));
+        t.host_counters_mut(10).accepted += 1;
+        t.host_counters_mut(11).denied = 1;
+        assert_eq!(t.chain(10).collect::<Vec<_>>(), vec![a, b]);
+        t.remove(a);
+        t.remove(b);
+        assert_eq!(t.head(10), None);
+        assert_eq!(t.chain(10).count(), 0);
+        assert_eq!(t.host_counters(10).map(|c| c.accepted), Some(2));
+        // A new binding takes the record again.
+        let (c, _) = t.insert(nb(10, 102, 1000));
+        assert_eq!(t.head(10), Some(c));
+        t.clear();
+        assert_eq!((t.len(), t.head(10)), (0, None));
+        let list: Vec<(u32, u32, u32)> = t
+            .host_counters_iter()
+            .map(|(h, c)| (h, c.accepted, c.denied))
+            .collect();
+        assert_eq!(list, vec![(10, 2, 0), (11, 0, 1)]);
+        assert_eq!(t.host_counters(12), None);
+        // Without counters the record goes with the last binding.
+        let (d, _) = t.insert(nb(12, 100, 1000));
+        t.remove(d);
+        assert_eq!(t.by_home.get(12).map(|n| n.head), None);
     }
 
     #[test]
