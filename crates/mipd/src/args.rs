@@ -10,19 +10,27 @@ use mip_config::Format;
 /// Where the daemon keeps its bindings and replay state by default.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/mipd";
 
-/// `mipd`: the Mobile IPv4 home agent daemon.
+/// `mipd`: the Mobile IPv4 daemon.
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "mipd",
     version,
-    about = "Mobile IPv4 home agent daemon (RFC 5944)",
-    long_about = "Mobile IPv4 home agent daemon (RFC 5944).\n\n\
-        Serves Registration Requests on UDP port 434, keeps mobility bindings and replay \
-        state in a crash-safe store, and answers `mipctl` on a Unix control socket.\n\
+    about = "Mobile IPv4 daemon (RFC 5944): home agent, foreign agent, mobile node",
+    long_about = "Mobile IPv4 daemon (RFC 5944): home agent, foreign agent or mobile node \
+        (--role home-agent | foreign-agent | mobile-node; default home-agent).\n\n\
+        The home agent serves Registration Requests on UDP port 434, keeps mobility bindings \
+        and replay state in a crash-safe store and tunnels to care-of addresses. The foreign \
+        agent advertises on its foreign-service interfaces, relays registrations with a \
+        pending table, keeps the visitor list and delivers to visitors without ARP. Both \
+        answer `mipctl` on a Unix control socket.\n\
         SIGHUP reloads the configuration (a broken one is refused and the running one \
         kept); SIGTERM or SIGINT stops the daemon cleanly."
 )]
 pub struct Args {
+    /// The role: `home-agent` (default), `foreign-agent` or `mobile-node`.
+    #[arg(long, value_name = "ROLE", value_enum, default_value_t = Role::HomeAgent)]
+    pub role: Role,
+
     /// Configuration file: TOML, or the router form (`ip mobile ...` lines) for a `.ios` name.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
@@ -59,6 +67,80 @@ pub struct Args {
     /// Also write every data-plane request (tunnels, routes, ARP) to FILE as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub dataplane_log: Option<PathBuf>,
+
+    /// The data plane: `tun` (TUN device + raw sockets + netlink: tunnels, host routes,
+    /// proxy ARP, visitor entries) or `log` (record the requests, install nothing). Default:
+    /// `tun` when running as root with /dev/net/tun present, else `log`.
+    #[arg(long, value_name = "tun|log", value_enum)]
+    pub dataplane: Option<DataplaneKind>,
+}
+
+/// `--role`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Home agent (RFC 5944 §3.8): bindings, tunnels to care-of addresses, proxy ARP.
+    HomeAgent,
+    /// Foreign agent (RFC 5944 §3.7): advertisements, relay, visitor list, delivery.
+    ForeignAgent,
+    /// Mobile node client (RFC 5944 §3.6): discovery, registration, moves.
+    MobileNode,
+}
+
+impl Role {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::HomeAgent => "home-agent",
+            Role::ForeignAgent => "foreign-agent",
+            Role::MobileNode => "mobile-node",
+        }
+    }
+}
+
+/// `--dataplane`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DataplaneKind {
+    /// The user-space data plane of `mip_io::net` (needs CAP_NET_ADMIN + CAP_NET_RAW).
+    Tun,
+    /// Record and log the requests only.
+    Log,
+}
+
+impl DataplaneKind {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataplaneKind::Tun => "tun",
+            DataplaneKind::Log => "log",
+        }
+    }
+}
+
+/// The data plane to use and why: `--dataplane` when given, else `tun` when the process
+/// runs as root and `/dev/net/tun` exists, else `log`.
+pub fn choose_dataplane(asked: Option<DataplaneKind>) -> (DataplaneKind, &'static str) {
+    if let Some(k) = asked {
+        return (k, "--dataplane");
+    }
+    if !running_as_root() {
+        (DataplaneKind::Log, "default: not running as root")
+    } else if !std::path::Path::new("/dev/net/tun").exists() {
+        (DataplaneKind::Log, "default: /dev/net/tun is missing")
+    } else {
+        (DataplaneKind::Tun, "default: root with /dev/net/tun")
+    }
+}
+
+fn running_as_root() -> bool {
+    // The effective uid of this process, from /proc (no libc call needed).
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -116,6 +198,8 @@ mod tests {
         assert_eq!(a.listen.to_string(), "0.0.0.0:434");
         assert_eq!(a.fsync_interval(), Some(Duration::from_millis(50)));
         assert_eq!(a.log_level, LogLevel::Info);
+        assert_eq!(a.role, Role::HomeAgent);
+        assert_eq!(a.dataplane, None);
         let a = parse(&[
             "--config",
             "x",
@@ -132,6 +216,37 @@ mod tests {
         assert_eq!(a.format, Some(Format::Ios));
         assert_eq!(a.fsync_interval(), None);
         assert_eq!(a.log_level, LogLevel::Debug);
+        for (word, role) in [
+            ("home-agent", Role::HomeAgent),
+            ("foreign-agent", Role::ForeignAgent),
+            ("mobile-node", Role::MobileNode),
+        ] {
+            let a = parse(&["--config", "x", "--role", word]).unwrap();
+            assert_eq!(a.role, role);
+            assert_eq!(role.name(), word);
+        }
+        let a = parse(&["--config", "x", "--dataplane", "log"]).unwrap();
+        assert_eq!(choose_dataplane(a.dataplane).0, DataplaneKind::Log);
+        let a = parse(&["--config", "x", "--dataplane", "tun"]).unwrap();
+        assert_eq!(
+            choose_dataplane(a.dataplane),
+            (DataplaneKind::Tun, "--dataplane")
+        );
+    }
+
+    #[test]
+    fn help_names_every_role() {
+        use clap::CommandFactory;
+        let help = Args::command().render_long_help().to_string();
+        for w in [
+            "--role",
+            "home-agent",
+            "foreign-agent",
+            "mobile-node",
+            "--dataplane",
+        ] {
+            assert!(help.contains(w), "{w} missing from --help:\n{help}");
+        }
     }
 
     #[test]
@@ -142,6 +257,8 @@ mod tests {
             &["--config", "x", "--listen", "nowhere"],
             &["--config", "x", "--frobnicate"],
             &["--config", "x", "--fsync-interval-ms", "-1"],
+            &["--config", "x", "--role", "proxy"],
+            &["--config", "x", "--dataplane", "kernel"],
         ] {
             let e = parse(bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad:?}");

@@ -41,10 +41,13 @@ use mip_control::views::ClearView;
 use mip_control::{BindingFilter, ClearBinding, HostFilter, Request, Response};
 use mip_ha::{BindingSelector, HaOptions, HomeAgent, StoreOp, Transmit};
 use mip_io::{DataPlane, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, BATCH};
+
 use mip_store::StoreError;
 use mip_wire::registration::RegistrationReplyPacket;
 
+use crate::args::DataplaneKind;
 use crate::control::{self, Answer, SocketError};
+use crate::dataplane;
 use crate::event::Event;
 use crate::signals;
 use crate::store_glue::StoreGlue;
@@ -75,6 +78,8 @@ pub struct Settings {
     pub fsync_interval: Option<Duration>,
     /// Data-plane request log file.
     pub dataplane_log: Option<PathBuf>,
+    /// The data plane (`tun` or `log`) and why it was chosen.
+    pub dataplane: (DataplaneKind, &'static str),
 }
 
 /// Why the daemon could not start or had to stop.
@@ -170,7 +175,7 @@ impl RateLimit {
 }
 
 /// Removes the control socket file when the daemon ends, however it ends.
-struct SocketFile(PathBuf);
+pub(crate) struct SocketFile(pub(crate) PathBuf);
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
@@ -275,15 +280,21 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
     let listener = control::bind(&settings.control_socket)?;
     let socket_file = SocketFile(settings.control_socket.clone());
 
-    let mut dataplane = LoggingDataPlane::new(256);
+    let mut log_dp = LoggingDataPlane::new(256);
     if let Some(path) = &settings.dataplane_log {
-        dataplane = dataplane.with_log_file(path).map_err(|e| {
+        log_dp = log_dp.with_log_file(path).map_err(|e| {
             DaemonError::Io(
                 format!("cannot open the data-plane log {}", path.display()),
                 e,
             )
         })?;
     }
+    let dataplane = dataplane::home_agent(
+        settings.dataplane,
+        &loaded.config,
+        log_dp,
+        settings.dataplane_log.is_some(),
+    )?;
 
     let poller =
         Poller::new().map_err(|e| DaemonError::Io("cannot create the poller".into(), e))?;
@@ -300,7 +311,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         store: Some(store),
         socket,
         poller,
-        dataplane: Box::new(dataplane),
+        dataplane,
         events,
         recv: RecvBatch::new(),
         ops: Vec::with_capacity(2 * BATCH),
@@ -329,6 +340,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         listen = %d.socket.local_addr(),
         control = %d.settings.control_socket.display(),
         addresses = ?addresses_of(&d.core),
+        dataplane = d.dataplane.kind(),
         "mipd home agent running"
     );
     let result = d.run_loop();
@@ -707,13 +719,6 @@ impl Daemon {
                     Response::error("nothing to undo: the counters have not been cleared").into()
                 }
             }
-            Request::ClearSecure { .. } => ok(&ClearView {
-                cleared: Some(0),
-                message: Some(
-                    "every security association is configured locally; there is no AAA cache to clear"
-                        .into(),
-                ),
-            }),
             Request::ShowVisitor { .. } | Request::ClearVisitor { .. } => Response::error(
                 "this mipd runs the home agent: visitors are kept by a foreign agent \
                  (mipd --role foreign-agent)",
@@ -724,6 +729,13 @@ impl Daemon {
                  (mipd --role mobile-node)",
             )
             .into(),
+            Request::ClearSecure { .. } => ok(&ClearView {
+                cleared: Some(0),
+                message: Some(
+                    "every security association is configured locally; there is no AAA cache to clear"
+                        .into(),
+                ),
+            }),
             Request::Reload => match self.reload() {
                 Ok(warnings) => {
                     let mut message = format!(

@@ -1,6 +1,11 @@
-//! `mipd`: the Mobile IPv4 daemon. Today it runs the home agent: the sans-I/O core of
-//! `mip-ha` wired to the registration socket of `mip-io`, the crash-safe store of
-//! `mip-store` and the control socket of `mip-control`. See [`daemon`] for the run loop.
+//! `mipd`: the Mobile IPv4 daemon, in one of three roles (`--role`):
+//!
+//! * `home-agent` (default): the sans-I/O core of `mip-ha` wired to the registration socket
+//!   of `mip-io`, the crash-safe store of `mip-store`, the data plane of `mip_io::net`
+//!   ([`dataplane`]) and the control socket of `mip-control`. See [`daemon`] for the run loop.
+//! * `foreign-agent`: the core of `mip-fa` with its sockets (UDP 434, packet sockets on the
+//!   foreign-service interfaces, raw ICMP) and the visitor data plane. See [`fa`].
+//! * `mobile-node`: the mobile node client, with its own configuration form. See [`mn`].
 //!
 //! Exit codes: 0 after SIGTERM/SIGINT (or a valid `--check-config`), 1 when the daemon could
 //! not start or had to stop, 2 for bad arguments or a bad configuration.
@@ -8,7 +13,10 @@
 mod args;
 mod control;
 mod daemon;
+mod dataplane;
 mod event;
+mod fa;
+mod mn;
 mod signals;
 mod store_glue;
 mod views;
@@ -17,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::args::Args;
+use crate::args::{Args, Role};
 
 fn init_logging(level: tracing::Level) {
     tracing_subscriber::fmt()
@@ -49,6 +57,10 @@ fn main() -> ExitCode {
         Err(e) => usage_error(e),
     };
     init_logging(args.log_level.tracing());
+    if args.role == Role::MobileNode {
+        // Its own configuration form (mip_mn's), its own --check-config.
+        return mn::run(&args);
+    }
     let loaded = match mip_config::load(&args.config, args.format) {
         Ok(l) => l,
         Err(e) => {
@@ -76,8 +88,23 @@ fn main() -> ExitCode {
         listen: args.listen,
         fsync_interval: args.fsync_interval(),
         dataplane_log: args.dataplane_log.clone(),
+        dataplane: args::choose_dataplane(args.dataplane),
     };
-    match daemon::run(settings, loaded) {
+    tracing::info!(
+        role = args.role.name(),
+        dataplane = settings.dataplane.0.name(),
+        why = settings.dataplane.1,
+        config = %args.config.display(),
+        "mipd starting as {} with the {} data plane ({})",
+        args.role.name(),
+        settings.dataplane.0.name(),
+        settings.dataplane.1
+    );
+    let result = match args.role {
+        Role::ForeignAgent => fa::run(settings, loaded),
+        _ => daemon::run(settings, loaded),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("mipd: {e}");

@@ -113,6 +113,10 @@ impl Daemon {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--dataplane-log")
             .arg(&self.dataplane_log)
+            // These tests run on the host's own network: never install tunnels or routes
+            // there, even as root (the namespace tests use the real data plane).
+            .arg("--dataplane")
+            .arg("log")
             .args(&self.extra);
         c
     }
