@@ -86,8 +86,11 @@ fn root_links_named_mip() -> Vec<String> {
         .collect()
 }
 
-/// Processes running the lab's hidden subcommands (stream, ping, sysctl).
+/// Processes running the lab's hidden subcommands (stream, ping, sysctl) of THIS build of
+/// mip-lab (another checkout's lab running at the same time is not ours to judge).
 fn lab_children() -> Vec<String> {
+    let exe = format!("{} _", env!("CARGO_BIN_EXE_mip-lab"));
+    let release = exe.replace("/debug/", "/release/");
     let mut v = Vec::new();
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
         if !e
@@ -100,7 +103,7 @@ fn lab_children() -> Vec<String> {
         }
         if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
             let c = String::from_utf8_lossy(&c).replace('\0', " ");
-            if c.contains("mip-lab _") {
+            if c.contains(&exe) || c.contains(&release) {
                 v.push(c);
             }
         }
