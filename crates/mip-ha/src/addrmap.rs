@@ -10,21 +10,87 @@
 //! authenticators.
 //!
 //! * Key 0 marks an empty entry; the key 0.0.0.0 itself is kept aside.
-//! * The hash is Fibonacci hashing (multiply by 2^64/φ, keep the top bits): consecutive
-//!   addresses, the usual way home addresses are handed out, land far apart.
+//! * The hash is keyed: simple tabulation hashing (one table of 256 random 64-bit words per
+//!   byte of the address, the four words xored; the top bits pick the entry), with tables
+//!   drawn from a per-instance secret ([`AddrHasher::new`]; the home agent derives it from
+//!   [`crate::HaOptions::nonce_seed`], which the daemon fills from the system's random
+//!   source). Some keys come from outside (the Home Address field of requests, looked up on
+//!   every request; the home addresses of bindings and per-host counters): without the
+//!   secret, nobody can choose addresses that land on the same entries and make long runs.
+//!   Simple tabulation also keeps linear probing at O(1) expected probes whatever the key set
+//!   (Pătraşcu and Thorup, "The power of simple tabulation hashing"), consecutive addresses,
+//!   the usual way home addresses are handed out, included. The tables (8 KiB) are shared by
+//!   the maps of one home agent and stay in the L1 cache.
 //! * At most 3/4 full (the capacity doubles beyond), so an entry is found within a few probes
 //!   and a missing key soon meets an empty entry. With a million addresses that is 2^21
 //!   entries, the same bucket count as hashbrown and fewer bytes (no control bytes).
 //! * Removal shifts the entries that follow back into the hole (no tombstones), so lookups
 //!   never slow down with churn.
-//! * The hash is not keyed, as with the Fx maps it replaces: keys someone can choose at will
-//!   and in bulk would make long runs. The keys are configured addresses, home addresses of
-//!   bindings, and (per-host counters) the Home Address field of requests answered under a
-//!   configured security association; under an NAI's, that field is whatever the request
-//!   says, even when its authenticator is wrong.
 
-/// Multiplier of Fibonacci hashing: 2^64 / φ, odd.
-const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+use std::sync::{Arc, OnceLock};
+
+/// The key of [`AddrHasher::default`] (maps built without a secret: tests, and the policy's
+/// maps before the home agent gives them its own).
+const DEFAULT_KEY: [u8; 16] = *b"mip-ha/addrmap/0";
+
+/// The keyed hash of an [`AddrMap`]: the tables of simple tabulation hashing, drawn from a
+/// 128-bit secret. Cheap to clone (shared).
+#[derive(Clone)]
+pub(crate) struct AddrHasher(Arc<[[u64; 256]; 4]>);
+
+impl AddrHasher {
+    /// The tables for `key` (a secret: whoever knows it can choose colliding addresses).
+    pub(crate) fn new(key: [u8; 16]) -> Self {
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&key[..8]);
+        let k0 = u64::from_le_bytes(k);
+        k.copy_from_slice(&key[8..]);
+        let k1 = u64::from_le_bytes(k);
+        // SplitMix64 (Steele, Lea, Flood) from k0, its output whitened with k1 and mixed again:
+        // every word depends on the whole key.
+        let mut state = k0;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state ^ k1;
+            for _ in 0..2 {
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+            }
+            z
+        };
+        let mut tables = [[0u64; 256]; 4];
+        for word in tables.iter_mut().flatten() {
+            *word = next();
+        }
+        AddrHasher(Arc::new(tables))
+    }
+
+    /// The 64-bit hash of an address.
+    #[inline]
+    fn hash(&self, key: u32) -> u64 {
+        let [b0, b1, b2, b3] = key.to_le_bytes();
+        let t = &*self.0;
+        t[0][usize::from(b0)]
+            ^ t[1][usize::from(b1)]
+            ^ t[2][usize::from(b2)]
+            ^ t[3][usize::from(b3)]
+    }
+}
+
+impl Default for AddrHasher {
+    /// The tables of a fixed, public key.
+    fn default() -> Self {
+        static DEFAULT: OnceLock<AddrHasher> = OnceLock::new();
+        DEFAULT.get_or_init(|| AddrHasher::new(DEFAULT_KEY)).clone()
+    }
+}
+
+impl std::fmt::Debug for AddrHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AddrHasher(..)")
+    }
+}
 /// Smallest non-empty capacity.
 const MIN_CAPACITY: usize = 16;
 
@@ -46,16 +112,31 @@ pub(crate) struct AddrMap<V> {
     used: usize,
     /// The value of key 0.
     zero: Option<V>,
+    hasher: AddrHasher,
 }
 
 impl<V> Default for AddrMap<V> {
+    /// An empty map with the default (unkeyed) hash: for tests and configured keys only.
     fn default() -> Self {
+        Self::with_hasher(AddrHasher::default())
+    }
+}
+
+impl<V> AddrMap<V> {
+    /// An empty map hashing with `hasher`.
+    pub(crate) fn with_hasher(hasher: AddrHasher) -> Self {
         AddrMap {
             entries: Vec::new(),
             shift: 64,
             used: 0,
             zero: None,
+            hasher,
         }
+    }
+
+    /// The map's hash (for a new map keyed the same way).
+    pub(crate) fn hasher(&self) -> &AddrHasher {
+        &self.hasher
     }
 }
 
@@ -87,9 +168,19 @@ impl<V: Copy + Default> AddrMap<V> {
         self.entries.capacity() * std::mem::size_of::<Entry<V>>()
     }
 
+    /// Every key and its value (key 0 first, then in entry order).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &V)> + '_ {
+        self.zero.iter().map(|v| (0, v)).chain(
+            self.entries
+                .iter()
+                .filter(|e| e.key != 0)
+                .map(|e| (e.key, &e.value)),
+        )
+    }
+
     #[inline]
     fn home_of(&self, key: u32) -> usize {
-        (u64::from(key).wrapping_mul(PHI) >> self.shift) as usize
+        (self.hasher.hash(key) >> self.shift) as usize
     }
 
     /// Where `key` (not 0) is, or the empty entry where it would go.
@@ -277,6 +368,69 @@ mod tests {
             assert!(m.is_empty());
             assert!(m.entries.iter().all(|e| e.key == 0));
         }
+    }
+
+    /// The longest distance of an entry from where its hash points.
+    fn max_displacement<V: Copy + Default>(m: &AddrMap<V>) -> usize {
+        let mask = m.entries.len() - 1;
+        m.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.key != 0)
+            .map(|(i, e)| i.wrapping_sub(m.home_of(e.key)) & mask)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn keyed_hash_spreads_addresses_chosen_to_collide_under_another_key() {
+        // 500 addresses that all land on entry 0 of a 1024-entry map under the public key:
+        // someone who knows the key could choose them.
+        let public = AddrHasher::default();
+        let colliding: Vec<u32> = (1u32..)
+            .filter(|&k| public.hash(k) >> (64 - 10) == 0)
+            .take(500)
+            .collect();
+        let mut exposed = AddrMap::<u32>::with_hasher(public);
+        let mut keyed = AddrMap::<u32>::with_hasher(AddrHasher::new(*b"a secret key 128"));
+        for (m, map) in [&mut exposed, &mut keyed].into_iter().enumerate() {
+            map.reserve(colliding.len());
+            assert_eq!(map.entries.len(), 1024, "map {m}");
+            for &k in &colliding {
+                map.insert(k, k);
+            }
+        }
+        // One run of 500 under the key they were chosen for; short runs under another.
+        assert_eq!(max_displacement(&exposed), 499);
+        assert!(
+            max_displacement(&keyed) < 40,
+            "{}",
+            max_displacement(&keyed)
+        );
+        for &k in &colliding {
+            assert_eq!(keyed.get(k), Some(&k));
+        }
+        // The same key gives the same tables; another key, others.
+        let a = AddrHasher::new([7; 16]);
+        let b = AddrHasher::new([7; 16]);
+        let c = AddrHasher::new([8; 16]);
+        assert!((1..1000).all(|k| a.hash(k) == b.hash(k)));
+        assert!((1..1000).filter(|&k| a.hash(k) == c.hash(k)).count() == 0);
+    }
+
+    #[test]
+    fn iter_lists_every_key_once() {
+        let mut m = AddrMap::<u32>::default();
+        for k in [0, 5, 0x0a00_0001, u32::MAX] {
+            m.insert(k, k ^ 1);
+        }
+        m.remove(5);
+        let mut listed: Vec<(u32, u32)> = m.iter().map(|(k, v)| (k, *v)).collect();
+        listed.sort_unstable();
+        assert_eq!(
+            listed,
+            vec![(0, 1), (0x0a00_0001, 0x0a00_0000), (u32::MAX, u32::MAX - 1)]
+        );
     }
 
     #[test]

@@ -14,24 +14,31 @@ use mip_wire::extension::{
 };
 use mip_wire::registration::{RegistrationRequestPacket, RequestFlags};
 
+use crate::addrmap::AddrHasher;
 use crate::output::{ArpReason, DataPlaneRequest, Transmit, TunnelEndpoints, TunnelId};
 use crate::policy::{nai_key, HaPolicy, HomeLink, Identity, MobileNodeSa, Prepared};
 use crate::rejection::{AuthFailure, Rejection};
 use crate::session::{parse_session_nvse, SessionNvse};
 use crate::snapshot::{flags_text, ident_text, BindingSnapshot, Counters, HostCounters, Violation};
 use crate::store::{BindingRecord, MobileNodeKey, StoreOp};
-use crate::table::{ip, opt, NewBinding, Table, TunnelRef, NEVER, NIL, NO_INTERFACE};
+use crate::table::{ip, opt, HostRecord, NewBinding, Table, TunnelRef, NEVER, NIL, NO_INTERFACE};
 
 /// Tunables of the core that are not part of the router's configuration.
 #[derive(Clone, Debug)]
 pub struct HaOptions {
-    /// Keep `show ip mobile host counters` per home address (about 60 bytes per mobile node
-    /// that ever registered).
+    /// Keep `show ip mobile host counters` per home address: 21 bytes per mobile node
+    /// counted, plus its entry in the home address index (which its bindings share) while it
+    /// has no binding. Counted are the mobile nodes a reply was sent for, except that a
+    /// request under an NAI is counted only once its MN-HA authenticator is verified (its
+    /// Home Address field is not tied to the security association before that).
     pub per_host_counters: bool,
     /// Entries kept in the violation log (oldest dropped first).
     pub violation_log_capacity: usize,
     /// Secret seed of the home agent nonces (RFC 5944 §5.7.2). The daemon must fill it from
-    /// the system's random source; nonces are HMAC-MD5(seed, counter).
+    /// the system's random source; nonces are HMAC-MD5(seed, counter). It also keys the hash
+    /// of the home address indexes (with a key derived by HMAC-MD5, so that neither use tells
+    /// anything about the other): without it, nobody can choose home addresses that collide
+    /// in them. The default (zero) seed is for tests.
     pub nonce_seed: [u8; 16],
 }
 
@@ -337,6 +344,13 @@ fn bad_care_of_address(a: Ipv4Addr) -> bool {
     a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback()
 }
 
+/// The hash of the home address indexes of a home agent: keyed with a secret derived from the
+/// nonce seed.
+fn address_hasher(options: &HaOptions) -> AddrHasher {
+    let key = mip_security::digest::hmac_md5(&options.nonce_seed, &[b"mip-ha address index"]);
+    AddrHasher::new(key)
+}
+
 fn replay_to_compact(state: &ReplayState, style: ReplayProtection) -> (u64, u8) {
     match (style, state.last_accepted, state.issued_nonce) {
         (ReplayProtection::Nonce, _, Some(n)) => (u64::from(n), opt::REPLAY_NONCE),
@@ -366,6 +380,8 @@ fn replay_from_compact(value: u64, options: u8) -> ReplayState {
 pub struct HomeAgent {
     policy: Arc<Prepared>,
     options: HaOptions,
+    /// The keyed hash of the address indexes (binding table, policy).
+    hasher: AddrHasher,
     /// Addresses this home agent answers for (local addresses, then configured ones).
     addresses: Vec<Ipv4Addr>,
     /// The local addresses given at creation.
@@ -397,12 +413,14 @@ impl HomeAgent {
         local_addresses: &[Ipv4Addr],
         options: HaOptions,
     ) -> Self {
+        let hasher = address_hasher(&options);
         let mut ha = HomeAgent {
-            policy: Arc::new(Prepared::new(HaPolicy::default())),
+            policy: Arc::new(Prepared::with_hasher(HaPolicy::default(), hasher.clone())),
             options,
+            hasher: hasher.clone(),
             addresses: Vec::new(),
             local: Vec::new(),
-            table: Table::new(),
+            table: Table::with_hasher(hasher),
             sessions: Sessions::default(),
             retired_replay: HashMap::new(),
             interfaces: Vec::new(),
@@ -429,7 +447,7 @@ impl HomeAgent {
             }
         }
         self.addresses = addresses;
-        self.policy = Arc::new(Prepared::new(policy));
+        self.policy = Arc::new(Prepared::with_hasher(policy, self.hasher.clone()));
     }
 
     /// New configuration (SIGHUP). Bindings are kept with the settings they were granted
@@ -577,7 +595,9 @@ impl HomeAgent {
 
     /// `show ip mobile host counters` for one home address.
     pub fn host_counters(&self, home: Ipv4Addr) -> Option<HostCounters> {
-        self.table.host_counters(u32::from(home)).copied()
+        self.table
+            .host_counters(u32::from(home))
+            .map(HostRecord::snapshot)
     }
 
     /// `show ip mobile host counters`: every home address that has per-host counters (each
@@ -587,7 +607,7 @@ impl HomeAgent {
     pub fn host_counters_iter(&self) -> impl Iterator<Item = (Ipv4Addr, HostCounters)> + '_ {
         self.table
             .host_counters_iter()
-            .map(|(home, c)| (ip(home), *c))
+            .map(|(home, c)| (ip(home), c))
     }
 
     /// `show ip mobile violation`: the most recent violations, oldest first.
@@ -784,6 +804,15 @@ impl HomeAgent {
             None if req.home.is_unspecified() => return self.ignore(Rejection::NoIdentity),
             None => Identity::Address(req.home),
         };
+        // Whose per-host counters a denial before the MN-HA authenticator is verified goes
+        // to: an address mobile node's, whose home address chose the security association (so
+        // it is a configured one). Under an NAI the Home Address field is whatever the sender
+        // wrote: nothing per host then (the global counters and the bounded violation log
+        // only), or anyone knowing a configured NAI could create records at will.
+        let unverified_host = match identity {
+            Identity::Address(a) => Some(a),
+            Identity::Nai(_) => None,
+        };
         // Seed 002: ignored when "the mobile node's security association is not configured
         // ... because the security association must be available for the MH authentication
         // extension in the reply".
@@ -806,7 +835,14 @@ impl HomeAgent {
         // (1) The fixed part parsed, the extensions did not: 134, unauthenticated.
         if ext.malformed {
             let reply = echo(default_sa);
-            return self.reject(Rejection::PoorlyFormedExtensions, req, reply, None, now_ms);
+            return self.reject(
+                Rejection::PoorlyFormedExtensions,
+                req,
+                reply,
+                None,
+                unverified_host,
+                now_ms,
+            );
         }
         // (1) RFC 5944 §1.9: an unrecognised non-skippable extension: silently discard.
         if let Some(ty) = ext.unknown_non_skippable {
@@ -863,6 +899,7 @@ impl HomeAgent {
                     req,
                     reply,
                     Some(violator),
+                    unverified_host,
                     now_ms,
                 );
             }
@@ -896,10 +933,14 @@ impl HomeAgent {
                     req,
                     reply,
                     Some((who, false, spi)),
+                    unverified_host,
                     now_ms,
                 );
             }
         };
+        // From here on the MN-HA authenticator is verified: the Home Address field is the
+        // mobile node's word.
+        let host = Some(req.home);
         // The MN-HA extension must be the first authentication extension after the data it
         // covers.
         if ext.auth_before_mn_ha {
@@ -909,6 +950,7 @@ impl HomeAgent {
                 req,
                 reply,
                 None,
+                host,
                 now_ms,
             );
         }
@@ -936,6 +978,7 @@ impl HomeAgent {
                 req,
                 reply,
                 Some((who, false, sa.inbound.spi())),
+                host,
                 now_ms,
             );
         }
@@ -953,7 +996,7 @@ impl HomeAgent {
                 if let Some(h) = ha_field {
                     reply.ha_field = h;
                 }
-                self.reject(rejection, req, reply, None, now_ms)
+                self.reject(rejection, req, reply, None, host, now_ms)
             }
             Ok(outcome) => {
                 // (6) Accepted.
@@ -962,8 +1005,7 @@ impl HomeAgent {
                 reply.home = outcome.home;
                 self.count_reply(req, outcome.code);
                 if let Some(hc) = self.host_counter(outcome.home) {
-                    hc.accepted = hc.accepted.saturating_add(1);
-                    hc.last_accepted_ms = now_ms;
+                    hc.count_accepted(now_ms);
                 }
                 self.send_reply(req, &reply);
             }
@@ -1567,20 +1609,25 @@ impl HomeAgent {
         }
     }
 
-    fn host_counter(&mut self, home: Ipv4Addr) -> Option<&mut HostCounters> {
+    /// The per-host counters of `home`, created when missing. Only for a home address that is
+    /// the mobile node's word: a configured address mobile node's, or that of a request whose
+    /// MN-HA authenticator was verified.
+    fn host_counter(&mut self, home: Ipv4Addr) -> Option<&mut HostRecord> {
         if !self.options.per_host_counters || home.is_unspecified() {
             return None;
         }
         Some(self.table.host_counters_mut(u32::from(home)))
     }
 
-    /// Applies the disposition of a rejection: counters, violation log, reply.
+    /// Applies the disposition of a rejection: counters (per host under `host`, if any; see
+    /// [`Self::host_counter`]), violation log, reply.
     fn reject(
         &mut self,
         rejection: Rejection,
         req: &Req,
         mut reply: Reply<'_>,
         violator: Option<(Ipv4Addr, bool, u32)>,
+        host: Option<Ipv4Addr>,
         now_ms: u64,
     ) {
         let d = rejection.disposition();
@@ -1589,13 +1636,8 @@ impl HomeAgent {
         };
         self.counters.bump(d.counter);
         self.count_reply(req, code);
-        if let Some(hc) = self.host_counter(req.home) {
-            hc.denied = hc.denied.saturating_add(1);
-            hc.last_denied_ms = now_ms;
-            hc.last_code = u8::from(code);
-            if d.violation.is_some() {
-                hc.violations = hc.violations.saturating_add(1);
-            }
+        if let Some(hc) = host.and_then(|h| self.host_counter(h)) {
+            hc.count_denied(now_ms, u8::from(code), d.violation.is_some());
         }
         if let (Some(reason), Some((address, foreign_agent, spi))) = (d.violation, violator) {
             self.violations_total += 1;

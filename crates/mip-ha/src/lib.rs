@@ -51,12 +51,20 @@
 //!
 //! Every rejection is a [`Rejection`] variant; [`Rejection::disposition`] is the one place
 //! that maps it to a reply code, a counter and a violation.
+//!
+//! A reply is also counted per host ([`HostCounters`], when [`HaOptions::per_host_counters`]
+//! is on) under the home address, when that address is the mobile node's word: an address
+//! mobile node's (its home address chose its security association), or the Home Address
+//! field of a request whose MN-HA authenticator was verified. A request under an NAI that
+//! fails before that (steps 1 to 3) is counted in [`Counters`] and the violation log only:
+//! its Home Address field could be anything, and no state is created for it.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod addrmap;
 mod agent;
+mod chunked;
 mod from_config;
 mod fxhash;
 pub mod output;

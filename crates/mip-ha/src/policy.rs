@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 
 use mip_security::SecurityAssociation;
 
-use crate::addrmap::AddrMap;
+use crate::addrmap::{AddrHasher, AddrMap};
 use crate::fxhash::FxHasher;
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -478,7 +478,15 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// The indexes of `policy`, the address index hashing with the default (public) key.
+    #[cfg(test)]
     pub(crate) fn new(policy: HaPolicy) -> Self {
+        Self::with_hasher(policy, AddrHasher::default())
+    }
+
+    /// The indexes of `policy`, the address index hashing with `hasher` (a per-instance
+    /// secret: the index is looked up with the Home Address field of every request).
+    pub(crate) fn with_hasher(policy: HaPolicy, hasher: AddrHasher) -> Self {
         let mut by_address: FxMap<u32, Vec<u32>> = FxMap::default();
         let mut sa_by_nai: HashMap<String, Vec<u32>> = HashMap::new();
         let mut sa_ranges = Vec::new();
@@ -503,7 +511,7 @@ impl Prepared {
                     .push(index),
             }
         }
-        let mut sa_by_address: AddrMap<u32> = AddrMap::default();
+        let mut sa_by_address: AddrMap<u32> = AddrMap::with_hasher(hasher);
         sa_by_address.reserve(by_address.len());
         let mut sa_lists = Vec::new();
         for (address, list) in by_address {

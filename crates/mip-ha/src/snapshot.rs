@@ -144,16 +144,18 @@ impl Counters {
     }
 }
 
-/// Per mobile node counters (`show ip mobile host counters`), by home address.
+/// Per mobile node counters (`show ip mobile host counters`), by home address. The home agent
+/// keeps them more compactly (21 bytes per mobile node): the counts saturate at `u32::MAX`,
+/// and the times are kept to the second (the milliseconds here are always whole seconds).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct HostCounters {
     /// Accepted registrations.
     pub accepted: u32,
-    /// When the last one was accepted (ms since the Unix epoch), 0 for never.
+    /// When the last one was accepted (ms since the Unix epoch, to the second), 0 for never.
     pub last_accepted_ms: u64,
     /// Denied registrations.
     pub denied: u32,
-    /// When the last one was denied (ms since the Unix epoch), 0 for never.
+    /// When the last one was denied (ms since the Unix epoch, to the second), 0 for never.
     pub last_denied_ms: u64,
     /// Code of the last denial.
     pub last_code: u8,

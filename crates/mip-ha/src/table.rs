@@ -3,17 +3,24 @@
 //!
 //! # Layout and memory
 //!
-//! * `slots: Vec<Slot>`: one 64-byte [`Slot`] per binding (free slots are reused through a
-//!   free list). The care-of address and home agent address are not stored in the slot: they
-//!   are the endpoints of the binding's tunnel.
+//! * `slots: Chunked<Slot>`: one 64-byte [`Slot`] per binding (free slots are reused through
+//!   a free list), in chunks of 4096 (see [`crate::chunked`]: no power-of-two slack, no copy
+//!   as the table grows). The care-of address and home agent address are not stored in the
+//!   slot: they are the endpoints of the binding's tunnel.
 //! * `by_home: AddrMap<Node>`: home address to the mobile node's record: its first binding
 //!   (the other simultaneous bindings of the same mobile node are chained through
 //!   `Slot::next`) and its per-host counters. 12 bytes per entry, at most 3/4 full; one cache
 //!   miss per lookup in a cold table (see [`crate::addrmap`]). A record without bindings stays
 //!   while it holds counters (they outlive the bindings, as on the router).
-//! * `hosts`, `host_homes`: the per-host counters (`show ip mobile host counters`), 36 bytes
-//!   per mobile node counted, found through its record: the request path reaches them with
-//!   the lookup it does anyway for the bindings, not a map of their own.
+//! * `hosts`: the per-host counters (`show ip mobile host counters`), one 21-byte
+//!   [`HostRecord`] per mobile node counted (counts saturate at `u32::MAX`, times are whole
+//!   seconds in a `u32`; [`HostRecord::snapshot`] gives operators the wider
+//!   [`HostCounters`]), found through the mobile node's record: the request path reaches
+//!   them with the lookup it does anyway for the bindings, not a map of their own. Kept in
+//!   chunks of 4096 records, as the slots. The home address
+//!   of a record is not stored: the listing finds it in `by_home` (each record has exactly one
+//!   entry there, whose `counters` is the record's index, the order in which they were first
+//!   counted).
 //! * `timers: BinaryHeap<Timer>`: 16 bytes per binding. Exactly one live entry per binding:
 //!   a renewal that pushes the expiry later does not touch the heap (O(1)); the stale entry
 //!   is re-armed in place at the binding's current expiry when it reaches the top ("lazy
@@ -24,17 +31,21 @@
 //!   last one (seed 002: "Tunnels are shared by mobile nodes registered with the same
 //!   endpoints").
 //!
-//! With 1 000 000 bindings the slots take 64 MiB (67 bytes per binding at the Vec's
-//! power-of-two capacity), the index 24 MiB (2^21 entries), the heap 16 MiB: about 106 bytes
-//! per binding (without per-host counters). The test `memory_per_binding` measures it with a
-//! counting allocator. Tunnels add ~45 bytes per binding only when every binding has its own care-of
-//! address (co-located care-of addresses); behind foreign agents they are shared.
+//! With 1 000 000 bindings the slots take 64.2 MB (245 chunks), the index 25.2 MB (2^21
+//! entries), the heap 16 MB (16.8 MB grown one registration at a time, at the Vec's
+//! power-of-two capacity): 105.5 bytes per binding restored (`restore` reserves the heap),
+//! 106.3 grown, without per-host counters; with them (one record per mobile node) 21 bytes
+//! more: 126.5 and 127.3. The tests `memory_per_binding_1m` and
+//! `memory_per_binding_1m_with_host_counters` measure it with a counting allocator (the
+//! throughput benchmarks print the figures by growth). Tunnels add ~45 bytes per binding only when every binding has its own
+//! care-of address (co-located care-of addresses); behind foreign agents they are shared.
 
 use std::cmp::Reverse;
 use std::collections::binary_heap::{BinaryHeap, PeekMut};
 use std::net::Ipv4Addr;
 
-use crate::addrmap::AddrMap;
+use crate::addrmap::{AddrHasher, AddrMap};
+use crate::chunked::Chunked;
 use crate::policy::FxMap;
 use crate::snapshot::HostCounters;
 
@@ -126,6 +137,64 @@ impl Default for Node {
     }
 }
 
+/// The per-host counters of one mobile node as kept: 21 bytes (packed; fields are only read
+/// and written by value). [`HostCounters`] is what operators see.
+#[repr(C, packed)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HostRecord {
+    /// Accepted registrations (saturating).
+    pub accepted: u32,
+    /// Denied registrations (saturating).
+    pub denied: u32,
+    /// Security violations (saturating).
+    pub violations: u32,
+    /// When the last registration was accepted, whole seconds since the Unix epoch, 0 for
+    /// never.
+    pub last_accepted_s: u32,
+    /// When the last registration was denied, as `last_accepted_s`.
+    pub last_denied_s: u32,
+    /// Code of the last denial.
+    pub last_code: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<HostRecord>() == 21);
+
+/// Whole seconds of a time in ms since the Unix epoch, as kept in a [`HostRecord`] (the
+/// largest value from 2106 on).
+fn host_secs(ms: u64) -> u32 {
+    u32::try_from(ms / 1000).unwrap_or(u32::MAX)
+}
+
+impl HostRecord {
+    /// Counts an accepted registration at `now_ms`.
+    pub(crate) fn count_accepted(&mut self, now_ms: u64) {
+        self.accepted = self.accepted.saturating_add(1);
+        self.last_accepted_s = host_secs(now_ms);
+    }
+
+    /// Counts a denial with `code` at `now_ms`, and a security violation if `violation`.
+    pub(crate) fn count_denied(&mut self, now_ms: u64, code: u8, violation: bool) {
+        self.denied = self.denied.saturating_add(1);
+        self.last_denied_s = host_secs(now_ms);
+        self.last_code = code;
+        if violation {
+            self.violations = self.violations.saturating_add(1);
+        }
+    }
+
+    /// As operators see it (times in ms, to the second).
+    pub(crate) fn snapshot(&self) -> HostCounters {
+        HostCounters {
+            accepted: self.accepted,
+            last_accepted_ms: u64::from(self.last_accepted_s) * 1000,
+            denied: self.denied,
+            last_denied_ms: u64::from(self.last_denied_s) * 1000,
+            last_code: self.last_code,
+            violations: self.violations,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     deadline: u64,
@@ -161,11 +230,10 @@ pub(crate) struct TunnelRef {
 
 #[derive(Default)]
 pub(crate) struct Table {
-    slots: Vec<Slot>,
+    slots: Chunked<Slot>,
     free: u32,
     by_home: AddrMap<Node>,
-    hosts: Vec<HostCounters>,
-    host_homes: Vec<u32>,
+    hosts: Chunked<HostRecord>,
     timers: BinaryHeap<Reverse<Timer>>,
     tunnels: Vec<Tunnel>,
     tunnel_free: Vec<u32>,
@@ -174,9 +242,17 @@ pub(crate) struct Table {
 }
 
 impl Table {
+    /// A table whose home address index hashes with the default (public) key.
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::with_hasher(AddrHasher::default())
+    }
+
+    /// A table whose home address index hashes with `hasher` (a per-instance secret).
+    pub(crate) fn with_hasher(hasher: AddrHasher) -> Self {
         Table {
             free: NIL,
+            by_home: AddrMap::with_hasher(hasher),
             ..Table::default()
         }
     }
@@ -246,26 +322,38 @@ impl Table {
     }
 
     /// The per-host counters of a home address, if it has any.
-    pub(crate) fn host_counters(&self, home: u32) -> Option<&HostCounters> {
+    pub(crate) fn host_counters(&self, home: u32) -> Option<&HostRecord> {
         let n = self.by_home.get(home)?;
         self.hosts.get(n.counters as usize)
     }
 
     /// The per-host counters of a home address, created (zero) when it has none.
-    pub(crate) fn host_counters_mut(&mut self, home: u32) -> &mut HostCounters {
+    pub(crate) fn host_counters_mut(&mut self, home: u32) -> &mut HostRecord {
         let node = self.by_home.get_or_insert_with(home, Node::default);
         if node.counters == NIL {
-            node.counters = self.hosts.len() as u32;
-            self.hosts.push(HostCounters::default());
-            self.host_homes.push(home);
+            node.counters = self.hosts.push(HostRecord::default()) as u32;
         }
         let i = node.counters as usize;
         &mut self.hosts[i]
     }
 
+    /// The home address of every per-host counters record, by record index.
+    fn host_homes(&self) -> Vec<u32> {
+        let mut homes = vec![0; self.hosts.len()];
+        for (home, n) in self.by_home.iter() {
+            if let Some(h) = homes.get_mut(n.counters as usize) {
+                *h = home;
+            }
+        }
+        homes
+    }
+
     /// Every home address with per-host counters, in the order they were first counted.
-    pub(crate) fn host_counters_iter(&self) -> impl Iterator<Item = (u32, &HostCounters)> + '_ {
-        self.host_homes.iter().copied().zip(self.hosts.iter())
+    pub(crate) fn host_counters_iter(&self) -> impl Iterator<Item = (u32, HostCounters)> + '_ {
+        self.host_homes()
+            .into_iter()
+            .zip(self.hosts.iter())
+            .map(|(home, r)| (home, r.snapshot()))
     }
 
     /// Live bindings, in slot order.
@@ -345,8 +433,7 @@ impl Table {
             *s = Slot { gen, ..slot };
             i
         } else {
-            self.slots.push(slot);
-            (self.slots.len() - 1) as u32
+            self.slots.push(slot) as u32
         };
         let node = self.by_home.get_or_insert_with(b.home, Node::default);
         if node.head == NIL {
@@ -511,9 +598,9 @@ impl Table {
 
     /// Removes every binding (the tunnels too). The per-host counters stay.
     pub(crate) fn clear(&mut self) {
+        let host_homes = self.host_homes();
         let hosts = std::mem::take(&mut self.hosts);
-        let host_homes = std::mem::take(&mut self.host_homes);
-        *self = Table::new();
+        *self = Table::with_hasher(self.by_home.hasher().clone());
         self.by_home.reserve(host_homes.len());
         for (i, &home) in host_homes.iter().enumerate() {
             self.by_home.insert(
@@ -525,7 +612,6 @@ impl Table {
             );
         }
         self.hosts = hosts;
-        self.host_homes = host_homes;
     }
 
     /// Bytes the table's own allocations take (capacity, not length), for reports.
@@ -539,10 +625,9 @@ impl Table {
                 buckets * (entry + 1)
             }
         };
-        self.slots.capacity() * std::mem::size_of::<Slot>()
+        self.slots.allocated_bytes()
             + self.by_home.allocated_bytes()
-            + self.hosts.capacity() * std::mem::size_of::<HostCounters>()
-            + self.host_homes.capacity() * 4
+            + self.hosts.allocated_bytes()
             + self.timers.capacity() * std::mem::size_of::<Timer>()
             + self.tunnels.capacity() * std::mem::size_of::<Tunnel>()
             + map(self.tunnel_index.capacity(), 24)
@@ -672,6 +757,33 @@ mod tests {
         let (d, _) = t.insert(nb(12, 100, 1000));
         t.remove(d);
         assert_eq!(t.by_home.get(12).map(|n| n.head), None);
+    }
+
+    #[test]
+    fn host_records_are_compact_saturate_and_keep_seconds() {
+        let mut r = HostRecord {
+            accepted: u32::MAX - 1,
+            ..HostRecord::default()
+        };
+        r.count_accepted(1_700_000_000_999);
+        r.count_accepted(1_700_000_001_000);
+        r.count_denied(1_700_000_002_500, 131, true);
+        r.count_denied(1_700_000_003_000, 133, false);
+        let c = r.snapshot();
+        assert_eq!(
+            (c.accepted, c.last_accepted_ms),
+            (u32::MAX, 1_700_000_001_000)
+        );
+        assert_eq!(
+            (c.denied, c.last_denied_ms, c.last_code, c.violations),
+            (2, 1_700_000_003_000, 133, 1)
+        );
+        // Milliseconds are dropped; past 2106 the time stays at the largest value.
+        r.count_accepted(1_700_000_004_321);
+        assert_eq!(r.snapshot().last_accepted_ms, 1_700_000_004_000);
+        r.count_accepted(u64::MAX);
+        assert_eq!(r.snapshot().last_accepted_ms, u64::from(u32::MAX) * 1000);
+        assert_eq!(HostRecord::default().snapshot(), HostCounters::default());
     }
 
     #[test]
