@@ -15,20 +15,12 @@
 //! Restored bindings (after a restart) re-emit their requests through the core, so the
 //! tunnels, routes and proxy neighbours come back as soon as the store is read.
 //!
-//! One request is carried out here rather than by [`LinuxHaDataPlane`]: the gratuitous ARP
-//! on behalf of a mobile node that returned home (`GratuitousArp { MobileNodeReturned }`). The
-//! ARP payload announces the mobile node's MAC, but the Ethernet source of the frame is the
-//! home agent's own: a frame sent *from* the mobile node's MAC out of the home agent's port
-//! makes every learning bridge of the home link move that MAC to the home agent's port, and
-//! the next frames to the mobile node (the very deregistration reply) go nowhere until the
-//! node transmits again (measured in the lab: one lost reply, one second of loss).
 
 use std::io;
 
 use mip_config::{Config, HomeLocation};
-use mip_ha::{ArpReason, DataPlaneRequest};
-use mip_io::net::arp::gratuitous_arp_frame;
-use mip_io::net::{ArpSocket, GratuitousArpKind, HaDataPlaneConfig, LinuxHaDataPlane, Netlink};
+use mip_ha::DataPlaneRequest;
+use mip_io::net::{HaDataPlaneConfig, LinuxHaDataPlane};
 use mip_io::{DataPlane, DataPlaneCounts, LoggingDataPlane};
 
 use crate::args::DataplaneKind;
@@ -39,36 +31,6 @@ struct Tee {
     real: LinuxHaDataPlane,
     /// With `--dataplane-log FILE` only.
     log: Option<LoggingDataPlane>,
-    nl: Netlink,
-    arp: ArpSocket,
-    /// Gratuitous ARPs done here (see the module documentation), and failures.
-    returned_arps: u64,
-    returned_failed: u64,
-}
-
-impl Tee {
-    /// Gratuitous ARP (both forms) announcing `address` at the mobile node's MAC (from the
-    /// neighbour table), in frames whose Ethernet source is the home link's own MAC.
-    fn announce_returned(
-        &mut self,
-        address: std::net::Ipv4Addr,
-        interface: &str,
-    ) -> io::Result<()> {
-        let link = self.nl.link(interface)?;
-        let Some(own) = link.mac else {
-            return Ok(());
-        };
-        let Some(mac) = self.nl.neighbour(link.index, address)?.and_then(|n| n.mac) else {
-            tracing::info!(%address, interface, "mobile node's link-layer address unknown: no gratuitous ARP on its behalf (it announces itself, RFC 5944 §4.6)");
-            return Ok(());
-        };
-        for kind in [GratuitousArpKind::Request, GratuitousArpKind::Reply] {
-            let mut frame = gratuitous_arp_frame(kind, mac, address);
-            frame[6..12].copy_from_slice(&own);
-            self.arp.send_on(link.index, &frame)?;
-        }
-        Ok(())
-    }
 }
 
 impl DataPlane for Tee {
@@ -76,20 +38,6 @@ impl DataPlane for Tee {
         // The model may disagree (it only knows what it saw): its verdict is not the answer.
         if let Some(log) = self.log.as_mut() {
             let _ = log.apply(req);
-        }
-        if let DataPlaneRequest::GratuitousArp {
-            address,
-            interface,
-            reason: ArpReason::MobileNodeReturned,
-        } = req
-        {
-            self.returned_arps += 1;
-            let r = self.announce_returned(*address, interface);
-            if let Err(e) = &r {
-                self.returned_failed += 1;
-                tracing::warn!(request = ?req, error = %e, "data-plane request failed");
-            }
-            return r;
         }
         self.real.apply(req)
     }
@@ -99,10 +47,7 @@ impl DataPlane for Tee {
     }
 
     fn counts(&self) -> DataPlaneCounts {
-        let mut c = self.real.counts();
-        c.gratuitous_arp += self.returned_arps;
-        c.failed += self.returned_failed;
-        c
+        self.real.counts()
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -149,10 +94,9 @@ pub fn home_agent(
         );
         return Ok(Box::new(log));
     }
-    let started = LinuxHaDataPlane::new(HaDataPlaneConfig::default())
-        .and_then(|real| Ok((real, Netlink::open()?, ArpSocket::sender()?)));
+    let started = LinuxHaDataPlane::new(HaDataPlaneConfig::default());
     match started {
-        Ok((real, nl, arp)) => {
+        Ok(real) => {
             let links = home_links(config);
             tracing::info!(
                 reason = why,
@@ -164,10 +108,6 @@ pub fn home_agent(
             Ok(Box::new(Tee {
                 real,
                 log: log_file.then_some(log),
-                nl,
-                arp,
-                returned_arps: 0,
-                returned_failed: 0,
             }))
         }
         Err(e) if why == "--dataplane" => Err(DaemonError::Io(

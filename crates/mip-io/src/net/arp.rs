@@ -40,9 +40,24 @@ pub fn gratuitous_arp_frame(
     mac: [u8; 6],
     address: Ipv4Addr,
 ) -> [u8; ARP_FRAME_LEN] {
+    gratuitous_arp_frame_from(kind, mac, address, mac)
+}
+
+/// A gratuitous ARP announcing `address` at `mac`, in an Ethernet frame whose source is
+/// `frame_source`. An agent announcing on behalf of another node (the home agent when a
+/// mobile node returns home, RFC 5944 §4.6) must use its own MAC as the frame source: a frame
+/// sent *from* the other node's MAC out of the agent's port makes every learning bridge on
+/// the link move that MAC to the agent's port, and frames to the node are lost until it
+/// transmits again (seen in the lab: the deregistration reply and one second of traffic).
+pub fn gratuitous_arp_frame_from(
+    kind: GratuitousArpKind,
+    mac: [u8; 6],
+    address: Ipv4Addr,
+    frame_source: [u8; 6],
+) -> [u8; ARP_FRAME_LEN] {
     let mut f = [0u8; ARP_FRAME_LEN];
     f[0..6].copy_from_slice(&BROADCAST_MAC);
-    f[6..12].copy_from_slice(&mac);
+    f[6..12].copy_from_slice(&frame_source);
     f[12..14].copy_from_slice(&ETHERTYPE_ARP.to_be_bytes());
     let a = &mut f[14..42];
     a[0..2].copy_from_slice(&1u16.to_be_bytes()); // hardware type: Ethernet

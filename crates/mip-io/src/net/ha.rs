@@ -22,7 +22,7 @@ use std::net::Ipv4Addr;
 
 use mip_ha::{ArpReason, DataPlaneRequest};
 
-use super::arp::{gratuitous_arp_frame, ArpSocket, GratuitousArpKind};
+use super::arp::{gratuitous_arp_frame_from, ArpSocket, GratuitousArpKind};
 use super::engine::{Encapsulation, EngineConfig, TunnelEngine, TunnelId, TunnelSpec};
 use super::netlink::{Netlink, Route};
 use super::sysctl;
@@ -246,8 +246,11 @@ impl LinuxHaDataPlane {
                 };
                 match mac {
                     Some(mac) => {
+                        // The frame leaves from the home agent's own MAC even when it
+                        // announces the mobile node's (see `gratuitous_arp_frame_from`).
+                        let source = link.mac.unwrap_or(mac);
                         for &kind in &self.cfg.gratuitous_arp {
-                            let frame = gratuitous_arp_frame(kind, mac, *address);
+                            let frame = gratuitous_arp_frame_from(kind, mac, *address, source);
                             self.arp.send_on(link.index, &frame)?;
                         }
                         Ok(())
