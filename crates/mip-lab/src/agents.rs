@@ -14,7 +14,8 @@
 //! three role names ([`ROLES_NEEDED`]), the agents are skipped with a clear message and the
 //! demo runs on (moves away from home then fail, which is the truth). `--mipd PATH` or
 //! `MIP_LAB_MIPD` choose the binary (default: `mipd` next to `mip-lab`, then `$PATH`);
-//! `--lab-config DIR` or `MIP_LAB_CONFIG_DIR` the configuration directory.
+//! `--lab-config DIR` or `MIP_LAB_CONFIG_DIR` the configuration directory, `--mn-config FILE`
+//! another mobile node configuration (flags, lifetime, key).
 //!
 //! After starting, [`start_agents`] waits until every control socket exists (the daemon is
 //! serving) and [`AGENT_SETTLE`] more; [`Agents`] stops them with SIGTERM on drop (and the
@@ -79,6 +80,9 @@ pub struct AgentOpts {
     /// The configuration directory (else `MIP_LAB_CONFIG_DIR`, the workspace's
     /// `examples/lab`, `./examples/lab`).
     pub config_dir: Option<PathBuf>,
+    /// The mobile node's configuration file, instead of `mn.toml` in the configuration
+    /// directory (`--mn-config`: a copy with other flags, lifetime or key).
+    pub mn_config: Option<PathBuf>,
 }
 
 /// The result of [`start_agents`].
@@ -92,6 +96,8 @@ pub enum AgentsOutcome {
 /// The running agents.
 pub struct Agents {
     procs: Vec<Proc>,
+    /// The node of each entry of `procs`.
+    nodes: Vec<Node>,
     /// Where their logs are.
     pub run_dir: PathBuf,
 }
@@ -105,6 +111,37 @@ impl Agents {
         for p in &mut self.procs {
             p.finish(Duration::from_secs(2));
         }
+    }
+
+    /// The control socket of the agent in `node` (for `mipctl --socket`).
+    pub fn socket(&self, node: Node) -> PathBuf {
+        self.run_dir.join(node.name()).join("mipd.sock")
+    }
+
+    /// The log (stdout and stderr) of the agent in `node`.
+    pub fn log(&self, node: Node) -> PathBuf {
+        self.run_dir.join(node.name()).join("mipd.log")
+    }
+
+    /// The pid of the agent in `node`, if the lab started one there.
+    pub fn pid(&self, node: Node) -> Option<i32> {
+        let i = self.nodes.iter().position(|&n| n == node)?;
+        Some(self.procs[i].pid())
+    }
+
+    /// Sends `sig` to the agent in `node` and, unless it is caught (SIGKILL, SIGTERM), waits
+    /// up to 2 s for it to exit. Returns whether it has exited.
+    pub fn signal(&mut self, node: Node, sig: i32) -> bool {
+        let Some(i) = self.nodes.iter().position(|&n| n == node) else {
+            return false;
+        };
+        let p = &mut self.procs[i];
+        crate::sh::signal(p.pid(), sig);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !p.has_exited() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        p.has_exited()
     }
 
     /// The agents that have exited (a daemon that exits early is an error for the demo).
@@ -227,6 +264,7 @@ pub fn start_agents(lab: &Lab, opts: &AgentOpts) -> Result<AgentsOutcome, String
     let cfg = config_dir(opts);
     let run = run_dir(lab);
     let mut procs = Vec::new();
+    let mut nodes = Vec::new();
     let mipd_os: OsString = mipd.clone().into_os_string();
     for spec in &AGENTS {
         let dir = run.join(spec.node.name());
@@ -236,7 +274,12 @@ pub fn start_agents(lab: &Lab, opts: &AgentOpts) -> Result<AgentsOutcome, String
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         let log = std::fs::File::create(dir.join("mipd.log"))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
-        let args = mipd_args(spec, &cfg, &run);
+        let mut args = mipd_args(spec, &cfg, &run);
+        if let (Node::Mn, Some(mn)) = (spec.node, &opts.mn_config) {
+            if let Some(i) = args.iter().position(|a| a == "--config") {
+                args[i + 1] = mn.display().to_string();
+            }
+        }
         let p = Proc::spawn(
             &format!("mipd {} in {}", spec.role, spec.node),
             &lab.ns(spec.node),
@@ -245,9 +288,11 @@ pub fn start_agents(lab: &Lab, opts: &AgentOpts) -> Result<AgentsOutcome, String
             Stdio::from(log),
         )?;
         procs.push(p);
+        nodes.push(spec.node);
     }
     let mut agents = Agents {
         procs,
+        nodes,
         run_dir: run.clone(),
     };
     // Ready when every control socket exists.

@@ -11,11 +11,12 @@
 //! * `tcp_retransmits`: the sender's retransmissions during the window.
 
 use std::net::SocketAddrV4;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::agents::{self, AgentOpts, AgentsOutcome};
+use crate::agents::{self, AgentOpts, Agents, AgentsOutcome};
 use crate::guard::{self, LabGuard};
 use crate::plan::{Lab, Node, Place, MN_HOME, STREAM_PORT};
 use crate::proc::{self_exe, Proc};
@@ -43,6 +44,20 @@ pub struct DemoOpts {
     pub agents: AgentOpts,
     /// Leave the lab up afterwards (the processes are stopped all the same).
     pub keep: bool,
+    /// Called after each move's dwell, while the stream, the ping and the agents still run.
+    pub after_move: Option<MoveHook>,
+}
+
+/// A check run after each move ([`DemoOpts::after_move`]): it gets the lab, the move's index
+/// (0-based), the place moved to and the agents (`None` without agents).
+#[derive(Clone)]
+#[allow(clippy::type_complexity)]
+pub struct MoveHook(pub Arc<dyn Fn(&Lab, usize, Place, Option<&Agents>) + Send + Sync>);
+
+impl std::fmt::Debug for MoveHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MoveHook")
+    }
 }
 
 impl Default for DemoOpts {
@@ -63,6 +78,7 @@ impl Default for DemoOpts {
             drain: Duration::from_secs(15),
             agents: AgentOpts::default(),
             keep: false,
+            after_move: None,
         }
     }
 }
@@ -578,7 +594,7 @@ fn run(lab: &Lab, o: &DemoOpts, quiet: bool, r: &mut DemoReport) {
     );
 
     let mut timings = Vec::new();
-    for &to in &o.moves {
+    for (k, &to) in o.moves.iter().enumerate() {
         if guard::stop_requested() {
             break;
         }
@@ -602,6 +618,9 @@ fn run(lab: &Lab, o: &DemoOpts, quiet: bool, r: &mut DemoReport) {
             }
         }
         guard::sleep(o.dwell);
+        if let Some(h) = &o.after_move {
+            (h.0)(lab, k, to, agents.as_ref());
+        }
     }
     let t_stop = mono_ns();
     let interrupted = guard::stop_requested();

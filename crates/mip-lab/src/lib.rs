@@ -56,8 +56,11 @@
 //! # Where the agents plug in
 //!
 //! [`agents::start_agents`] (called by `demo`, and by `iperf --mip`), configured by
-//! `examples/lab/{ha,fa1,fa2,mn}.toml`; the `mipd` command line is built by
-//! [`agents::mipd_args`].
+//! `examples/lab/{ha,fa1,fa2,mn}.toml` (`--mn-config FILE`: another mobile node configuration);
+//! the `mipd` command line is built by [`agents::mipd_args`]. [`session::start`] brings a lab
+//! and its agents up for callers that drive the moves themselves, and
+//! [`demo::DemoOpts::after_move`] runs checks while the demo's agents run (both used by
+//! `tests/mobile_ip.rs`, which pass the `mip-lab` binary with [`proc::set_self_exe`]).
 
 pub mod agents;
 pub mod demo;
@@ -66,6 +69,7 @@ pub mod iperf;
 pub mod ping;
 pub mod plan;
 pub mod proc;
+pub mod session;
 pub mod sh;
 pub mod stream;
 pub mod topology;

@@ -156,6 +156,10 @@ struct AgentArgs {
     /// Agent configuration directory (default: $MIP_LAB_CONFIG_DIR, examples/lab).
     #[arg(long, value_name = "DIR")]
     lab_config: Option<PathBuf>,
+    /// The mobile node's configuration file (default: mn.toml in the configuration
+    /// directory), e.g. a copy asking for GRE or reverse tunnelling.
+    #[arg(long, value_name = "FILE")]
+    mn_config: Option<PathBuf>,
 }
 
 impl AgentArgs {
@@ -163,6 +167,7 @@ impl AgentArgs {
         AgentOpts {
             mipd: self.mipd,
             config_dir: self.lab_config,
+            mn_config: self.mn_config,
         }
     }
 }

@@ -27,8 +27,21 @@ pub struct Proc {
     status: Option<ExitStatus>,
 }
 
-/// The path of this executable, to run its hidden subcommands in namespaces.
+static SELF_EXE: std::sync::OnceLock<OsString> = std::sync::OnceLock::new();
+
+/// Sets the `mip-lab` binary that runs the hidden subcommands (stream, ping, sysctl) in the
+/// namespaces, for callers of the library that are not `mip-lab` itself (integration tests
+/// pass `env!("CARGO_BIN_EXE_mip-lab")`). The first call wins.
+pub fn set_self_exe(path: impl Into<OsString>) {
+    let _ = SELF_EXE.set(path.into());
+}
+
+/// The path of the `mip-lab` executable ([`set_self_exe`], else this executable), to run its
+/// hidden subcommands in namespaces.
 pub fn self_exe() -> OsString {
+    if let Some(p) = SELF_EXE.get() {
+        return p.clone();
+    }
     std::env::current_exe()
         .map(|p| p.into_os_string())
         .unwrap_or_else(|_| "mip-lab".into())

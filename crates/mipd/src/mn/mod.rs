@@ -59,6 +59,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::DirBuilderExt;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
@@ -225,6 +226,7 @@ struct Stats {
     requests_sent: u64,
     send_failures: u64,
     replies: u64,
+    core_panics: u64,
 }
 
 struct Node {
@@ -636,13 +638,13 @@ impl Node {
             }
             let name = self.ifaces[i].name.clone();
             tracing::trace!(interface = %name, from = %adv.source, "advertisement");
-            self.core.handle_advertisement_from(
-                now(),
-                &name,
-                adv.source,
-                adv.link_layer,
-                &adv.icmp,
-            );
+            let core = &mut self.core;
+            let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                core.handle_advertisement_from(now(), &name, adv.source, adv.link_layer, &adv.icmp)
+            }));
+            if handled.is_err() {
+                self.core_panic("advertisement", adv.source, &adv.icmp);
+            }
             self.drain();
         }
     }
@@ -668,10 +670,28 @@ impl Node {
             for (source, payload) in batch {
                 self.stats.replies += 1;
                 tracing::debug!(from = %source, bytes = payload.len(), "registration reply");
-                self.core.handle_reply(now(), source, &payload);
+                let core = &mut self.core;
+                let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    core.handle_reply(now(), source, &payload)
+                }));
+                if handled.is_err() {
+                    self.core_panic("registration reply", *source.ip(), &payload);
+                }
                 self.drain();
             }
         }
+    }
+
+    /// A bug in the core: the packet is logged (so it can become a regression test) and
+    /// dropped; the daemon keeps serving.
+    fn core_panic(&mut self, what: &str, from: Ipv4Addr, bytes: &[u8]) {
+        self.stats.core_panics += 1;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        tracing::error!(
+            from = %from,
+            packet = %hex,
+            "the mobile node core panicked on this {what}; it was dropped"
+        );
     }
 
     fn timers(&mut self) {
@@ -805,14 +825,17 @@ impl Node {
                     .map_or(32, |c| c.prefix_len);
                 self.plumbing
                     .colocated_link(ifindex, care_of_address, prefix_len, gateway);
-                self.plumbing.colocated(Colocated {
-                    ifindex,
-                    care_of: care_of_address,
-                    home_agent,
-                    encapsulation: Encapsulation::from_wire(encapsulation)
-                        .unwrap_or(Encapsulation::IpIp),
-                    reverse_tunnel,
-                });
+                self.plumbing.colocated(
+                    Colocated {
+                        ifindex,
+                        care_of: care_of_address,
+                        home_agent,
+                        encapsulation: Encapsulation::from_wire(encapsulation)
+                            .unwrap_or(Encapsulation::IpIp),
+                        reverse_tunnel,
+                    },
+                    gateway,
+                );
             }
             DataPlaneRequest::AtHome {
                 interface,
@@ -1001,6 +1024,7 @@ impl Node {
             requests = self.stats.requests_sent,
             replies = self.stats.replies,
             send_failures = self.stats.send_failures,
+            core_panics = self.stats.core_panics,
             dataplane_failures = self.plumbing.failures,
             "mipd mobile node stopped"
         );

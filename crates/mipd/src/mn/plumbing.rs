@@ -9,7 +9,7 @@
 //! |---|---|---|---|
 //! | at home | `HoA/len(home network)` on the home link | via the home gateway | gratuitous ARP on arrival |
 //! | through a foreign agent | `HoA/32` on the visited link | via the agent, `src HoA` | `FA/32 dev IF scope link`, permanent neighbour FA → its MAC (no ARP, RFC 5944 §4.6) |
-//! | co-located care-of address | `HoA/32` on the visited link, and `HoA/32` on the TUN device | via the link's router, `src HoA` | care-of address on the link; tunnel from the home agent decapsulated into the TUN device; with T, `from HoA lookup TABLE` → TUN (RFC 3024) |
+//! | co-located care-of address | `HoA/32` on the visited link, and `HoA/32` on the TUN device | via the link's router, `src HoA` | care-of address on the link with `from CoA lookup 435` → the router (set when the link is recognised, so the registration leaves that way); tunnel from the home agent decapsulated into the TUN device; with T, `from HoA lookup 434` → TUN (RFC 3024), except the home agent itself, reached directly |
 //! | link down / detached | `HoA/32` on the link | none | — |
 //!
 //! The home network's prefix route exists only at home: away, the home agent and the other
@@ -30,7 +30,7 @@ use std::net::Ipv4Addr;
 
 use mip_io::net::engine::{Encapsulation, EngineConfig, TunnelEngine};
 use mip_io::net::mn::{attach_colocated, detach_colocated, ColocatedBinding};
-use mip_io::net::netlink::{Netlink, Route, MAIN_TABLE};
+use mip_io::net::netlink::{Netlink, Route, Rule, MAIN_TABLE};
 use mip_io::net::sysctl;
 
 /// The engine tunnel of the co-located binding.
@@ -40,6 +40,12 @@ const TUNNEL_ID: u32 = 1;
 pub const REVERSE_TABLE: u32 = 434;
 /// Priority of the `from HoA lookup` rule.
 pub const REVERSE_PRIORITY: u32 = 434;
+/// Packets from the co-located care-of address (the registration) leave through its link's
+/// router whatever the main table says: `from CoA lookup SOURCE_TABLE`, default via the
+/// router there.
+pub const SOURCE_TABLE: u32 = 435;
+/// Priority of the `from CoA lookup` rule.
+pub const SOURCE_PRIORITY: u32 = 435;
 
 fn gone_ok(r: io::Result<()>) -> io::Result<()> {
     match r {
@@ -52,6 +58,21 @@ fn gone_ok(r: io::Result<()>) -> io::Result<()> {
             Ok(())
         }
         r => r,
+    }
+}
+
+/// With a reverse tunnel, `HA/32 via ROUTER dev IF` in the reverse tunnel's table: the node's
+/// packets to the home agent itself go to it directly (the tunnel would carry them to their
+/// own destination, which the tunnel engine drops as a loop).
+fn home_agent_direct(b: &ColocatedBinding, ifindex: u32, gateway: Ipv4Addr) -> Route {
+    Route {
+        destination: b.home_agent,
+        prefix_len: 32,
+        table: REVERSE_TABLE,
+        device: Some(ifindex),
+        gateway: Some(gateway),
+        preferred_source: None,
+        metric: None,
     }
 }
 
@@ -69,6 +90,8 @@ struct LinkAddress {
     ifindex: u32,
     address: Ipv4Addr,
     prefix_len: u8,
+    /// The link's router: `from ADDRESS lookup SOURCE_TABLE`, default via it there.
+    gateway: Option<Ipv4Addr>,
 }
 
 /// What a co-located registration asks of the data plane.
@@ -98,7 +121,8 @@ pub struct Plumbing {
     default_route: Option<Route>,
     agent: Option<AgentRoutes>,
     link_address: Option<LinkAddress>,
-    colocated: Option<ColocatedBinding>,
+    /// The co-located binding, its link and router.
+    colocated: Option<(u32, ColocatedBinding, Option<Ipv4Addr>)>,
     /// `arp_announce` values to restore: (interface, old value).
     sysctls: Vec<(String, String)>,
     /// Operations that failed (for the view and the log).
@@ -237,19 +261,24 @@ impl Plumbing {
         self.default_route = Some(route);
     }
 
+    /// Removes the default route (only if it leaves through `ifindex`, when given; without
+    /// one known, whatever default leaves through `ifindex`).
     fn clear_default(&mut self, ifindex: Option<u32>) {
-        let route = self.default_route.take().or_else(|| {
-            ifindex.map(|i| Route {
-                device: Some(i),
-                ..Route::default_via_device(i, MAIN_TABLE)
-            })
-        });
-        let Some(mut route) = route else {
-            return;
+        let route = match (self.default_route.take(), ifindex) {
+            (Some(r), Some(i)) if r.device != Some(i) => {
+                self.default_route = Some(r);
+                return;
+            }
+            (Some(r), _) => r,
+            (None, Some(i)) => Route::default_via_device(i, MAIN_TABLE),
+            (None, None) => return,
         };
         // Delete whatever default leaves through that device.
-        route.gateway = None;
-        route.preferred_source = None;
+        let route = Route {
+            gateway: None,
+            preferred_source: None,
+            ..route
+        };
         if let Some(nl) = self.nl.as_mut() {
             let r = gone_ok(nl.route_delete(&route));
             self.check("remove the default route", r);
@@ -268,10 +297,18 @@ impl Plumbing {
         }
     }
 
-    fn clear_agent(&mut self) {
+    fn home_src(&self) -> Option<Ipv4Addr> {
+        (!self.home_address.is_unspecified()).then_some(self.home_address)
+    }
+
+    fn clear_agent(&mut self, ifindex: Option<u32>) {
         let Some(a) = self.agent.take() else {
             return;
         };
+        if ifindex.is_some_and(|i| i != a.ifindex) {
+            self.agent = Some(a);
+            return;
+        }
         if let Some(nl) = self.nl.as_mut() {
             let r = gone_ok(nl.route_delete(&Route::host_via_device(a.agent, a.ifindex)));
             let r2 = if a.mac.is_some() {
@@ -286,12 +323,28 @@ impl Plumbing {
         }
     }
 
-    fn clear_link_address(&mut self) {
+    fn clear_link_address(&mut self, ifindex: Option<u32>) {
         let Some(l) = self.link_address.take() else {
             return;
         };
+        if ifindex.is_some_and(|i| i != l.ifindex) {
+            self.link_address = Some(l);
+            return;
+        }
         if let Some(nl) = self.nl.as_mut() {
-            let r = gone_ok(nl.addr_delete(l.ifindex, l.address, l.prefix_len));
+            let mut r = Ok(());
+            if let Some(g) = l.gateway {
+                r = gone_ok(nl.rule_delete(&Rule::from_host(
+                    l.address,
+                    None,
+                    SOURCE_TABLE,
+                    SOURCE_PRIORITY,
+                )));
+                let mut route = Route::default_via_device(l.ifindex, SOURCE_TABLE);
+                route.gateway = Some(g);
+                r = r.and(gone_ok(nl.route_delete(&route)));
+            }
+            r = r.and(gone_ok(nl.addr_delete(l.ifindex, l.address, l.prefix_len)));
             self.check(
                 &format!(
                     "remove address {}/{} from {}",
@@ -304,12 +357,20 @@ impl Plumbing {
         }
     }
 
-    fn clear_colocated(&mut self) {
-        let Some(b) = self.colocated.take() else {
+    fn clear_colocated(&mut self, ifindex: Option<u32>) {
+        let Some((i, b, gateway)) = self.colocated.take() else {
             return;
         };
+        if ifindex.is_some_and(|x| x != i) {
+            self.colocated = Some((i, b, gateway));
+            return;
+        }
         if let (Some(nl), Some(engine)) = (self.nl.as_mut(), self.engine.as_ref()) {
-            let r = detach_colocated(nl, engine, &b);
+            let mut r = Ok(());
+            if let (Some(g), true) = (gateway, b.reverse.is_some()) {
+                r = gone_ok(nl.route_delete(&home_agent_direct(&b, i, g)));
+            }
+            let r = r.and(detach_colocated(nl, engine, &b));
             self.check(
                 &format!("detach co-located binding {}", b.care_of_address),
                 r,
@@ -319,33 +380,28 @@ impl Plumbing {
         }
     }
 
-    /// The link went down: nothing of it is usable any more. The home address stays (as
-    /// `/32`), everything learnt on the link goes.
+    /// Link `ifindex` went down: nothing learnt on it is usable any more. The home address
+    /// stays (as `/32` if it was there); what belongs to other links stays.
     pub fn link_down(&mut self, ifindex: u32) {
-        self.clear_colocated();
-        self.clear_agent();
-        if self.link_address.is_some_and(|l| l.ifindex == ifindex) {
-            self.clear_link_address();
-        }
+        self.clear_colocated(Some(ifindex));
+        self.clear_agent(Some(ifindex));
+        self.clear_link_address(Some(ifindex));
         self.clear_default(Some(ifindex));
         if self.home_on.is_none_or(|(i, _)| i == ifindex) {
             self.home_address_on(ifindex, 32);
         }
     }
 
-    /// The link was identified as the home link: home address with the home prefix, default
-    /// route via the home gateway.
+    /// Link `ifindex` was identified as the home link: the home address with the home prefix
+    /// there (the deregistration goes out on-link). Routes follow when the node uses it
+    /// ([`Plumbing::at_home`]).
     pub fn home_link(&mut self, ifindex: u32) {
-        self.clear_colocated();
-        self.clear_agent();
-        self.clear_link_address();
         self.home_address_on(ifindex, self.home_prefix_len);
-        let r = self.default_via(ifindex, self.home_gateway, None);
-        self.set_default(r);
     }
 
-    /// The link was identified as the co-located care-of address's: address and default
-    /// route via its router (what a DHCP client would do), home address kept as `/32`.
+    /// Link `ifindex` was identified as the co-located care-of address's: the address (what a
+    /// DHCP client would do), and `from CoA` routed via the link's router so that the
+    /// registration reaches the home agent whatever the main table says.
     pub fn colocated_link(
         &mut self,
         ifindex: u32,
@@ -353,28 +409,38 @@ impl Plumbing {
         prefix_len: u8,
         gateway: Option<Ipv4Addr>,
     ) {
-        self.clear_agent();
-        self.home_address_on(ifindex, 32);
         let want = LinkAddress {
             ifindex,
             address,
             prefix_len,
+            gateway,
         };
-        if self.link_address != Some(want) {
-            self.clear_link_address();
-            if let Some(nl) = self.nl.as_mut() {
-                let r = nl.addr_add(ifindex, address, prefix_len);
-                self.check(&format!("address {address}/{prefix_len} on {ifindex}"), r);
-            } else {
-                tracing::info!("data plane (log): address {address}/{prefix_len} on {ifindex}");
+        if self.link_address == Some(want) {
+            return;
+        }
+        self.clear_link_address(None);
+        if let Some(nl) = self.nl.as_mut() {
+            let mut r = nl.addr_add(ifindex, address, prefix_len);
+            if let Some(g) = gateway {
+                let mut route = Route::default_via_device(ifindex, SOURCE_TABLE);
+                route.gateway = Some(g);
+                r = r.and_then(|()| nl.route_replace(&route)).and_then(|()| {
+                    nl.rule_add(&Rule::from_host(
+                        address,
+                        None,
+                        SOURCE_TABLE,
+                        SOURCE_PRIORITY,
+                    ))
+                });
             }
-            self.link_address = Some(want);
+            self.check(
+                &format!("address {address}/{prefix_len} on {ifindex}, its source route"),
+                r,
+            );
+        } else {
+            tracing::info!("data plane (log): address {address}/{prefix_len} on {ifindex}");
         }
-        if let Some(g) = gateway {
-            let src = (!self.home_address.is_unspecified()).then_some(self.home_address);
-            let r = self.default_via(ifindex, g, src);
-            self.set_default(r);
-        }
+        self.link_address = Some(want);
     }
 
     /// Registering or registered through foreign agent `agent` (link-layer address `mac`):
@@ -385,19 +451,18 @@ impl Plumbing {
             agent,
             mac,
         };
-        self.clear_colocated();
-        self.clear_link_address();
+        self.clear_colocated(None);
         self.home_address_on(ifindex, 32);
         if self.agent != Some(want) {
-            self.clear_agent();
+            self.clear_agent(None);
+            let src = self.home_src();
             if let Some(nl) = self.nl.as_mut() {
                 let mut r = Ok(());
                 if let Some(m) = mac {
                     r = nl.neigh_replace(ifindex, agent, m);
                 }
                 let mut route = Route::host_via_device(agent, ifindex);
-                route.preferred_source =
-                    (!self.home_address.is_unspecified()).then_some(self.home_address);
+                route.preferred_source = src;
                 let r = r.and_then(|()| nl.route_replace(&route));
                 self.check(&format!("routes to foreign agent {agent} on {ifindex}"), r);
             } else {
@@ -405,14 +470,13 @@ impl Plumbing {
             }
             self.agent = Some(want);
         }
-        let src = (!self.home_address.is_unspecified()).then_some(self.home_address);
-        let r = self.default_via(ifindex, agent, src);
+        let r = self.default_via(ifindex, agent, self.home_src());
         self.set_default(r);
     }
 
-    /// A co-located registration was accepted: the tunnel from the home agent (and back,
-    /// with T).
-    pub fn colocated(&mut self, c: Colocated) {
+    /// A co-located registration was accepted: default route via the link's router, the
+    /// tunnel from the home agent (and back, with T).
+    pub fn colocated(&mut self, c: Colocated, gateway: Option<Ipv4Addr>) {
         let binding = ColocatedBinding {
             home_address: self.home_address,
             home_agent: c.home_agent,
@@ -423,16 +487,27 @@ impl Plumbing {
                 .reverse_tunnel
                 .then_some((REVERSE_TABLE, REVERSE_PRIORITY)),
         };
-        if self.colocated.as_ref() == Some(&binding) {
+        self.clear_agent(None);
+        self.home_address_on(c.ifindex, 32);
+        if let Some(g) = gateway {
+            let r = self.default_via(c.ifindex, g, self.home_src());
+            self.set_default(r);
+        }
+        if self.colocated.as_ref() == Some(&(c.ifindex, binding.clone(), gateway)) {
             return;
         }
-        self.clear_colocated();
-        self.clear_agent();
-        self.home_address_on(c.ifindex, 32);
+        self.clear_colocated(None);
         match (self.nl.as_mut(), self.engine.as_ref()) {
             (Some(nl), Some(engine)) => {
-                let r = attach_colocated(nl, engine, &binding).map(|mtu| {
+                let r = attach_colocated(nl, engine, &binding).and_then(|mtu| {
                     tracing::debug!(mtu, tun = engine.tun_name(), "co-located tunnel up");
+                    match (gateway, binding.reverse.is_some()) {
+                        // Packets to the home agent itself are not tunnelled to it.
+                        (Some(g), true) => {
+                            nl.route_replace(&home_agent_direct(&binding, c.ifindex, g))
+                        }
+                        _ => Ok(()),
+                    }
                 });
                 self.check(
                     &format!(
@@ -459,14 +534,20 @@ impl Plumbing {
                 binding.home_agent
             ),
         }
-        self.colocated = Some(binding);
+        self.colocated = Some((c.ifindex, binding, gateway));
     }
 
-    /// At home: the home configuration, nothing of the foreign links. True when the caller
-    /// should now send gratuitous ARP for the home address (`gratuitous_arp` asked and things
-    /// are installed); it is sent after the deregistration, which is more urgent.
+    /// At home on `ifindex`: the home configuration, default route via the home gateway,
+    /// nothing of the foreign links. True when the caller should now send gratuitous ARP
+    /// for the home address (`gratuitous_arp` asked and things are installed); it is sent
+    /// after the deregistration, which is more urgent.
     pub fn at_home(&mut self, ifindex: u32, gratuitous_arp: bool) -> bool {
-        self.home_link(ifindex);
+        self.clear_colocated(None);
+        self.clear_agent(None);
+        self.clear_link_address(Some(ifindex));
+        self.home_address_on(ifindex, self.home_prefix_len);
+        let r = self.default_via(ifindex, self.home_gateway, None);
+        self.set_default(r);
         if !gratuitous_arp || self.home_address.is_unspecified() {
             return false;
         }
@@ -485,8 +566,8 @@ impl Plumbing {
 
     /// No point of attachment: routes and tunnel go, the addresses stay.
     pub fn detached(&mut self) {
-        self.clear_colocated();
-        self.clear_agent();
+        self.clear_colocated(None);
+        self.clear_agent(None);
         self.clear_default(None);
     }
 
@@ -495,8 +576,8 @@ impl Plumbing {
     pub fn shutdown(&mut self, at_home: bool) {
         if !at_home {
             self.detached();
-            self.clear_link_address();
         }
+        self.clear_link_address(None);
         for (name, old) in std::mem::take(&mut self.sysctls) {
             if old != "2" {
                 let r = sysctl::write_iface(&name, "arp_announce", &old);

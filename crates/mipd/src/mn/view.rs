@@ -1,4 +1,7 @@
 //! `show ip mobile node`: the core's [`Snapshot`] as the console's [`NodeView`].
+//!
+//! (`mip_control::convert::mn::node_view` does the same behind mip-control's `mn` feature;
+//! this copy keeps mipd's dependency line on mip-control as it is.)
 
 use mip_control::views::{
     AttachmentView, HeardAgentView, NodeCountersView, NodeStateView, NodeView,
@@ -52,7 +55,11 @@ pub fn node_view(s: &Snapshot) -> NodeView {
         last_reply_code: s.last_reply_code,
         last_reply_name: s.last_reply_name.clone(),
         retransmissions: s.retransmissions,
-        clock_offset_ms: (s.clock_offset_secs * 1000.0).round() as i64,
+        clock_offset_ms: if s.clock_offset_secs.is_finite() {
+            (s.clock_offset_secs * 1000.0).round() as i64
+        } else {
+            0
+        },
         counters,
         agents: s
             .agents
