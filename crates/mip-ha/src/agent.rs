@@ -1355,7 +1355,25 @@ impl HomeAgent {
         )
     }
 
-    fn emit_route_add(&mut self, home: u32, t: TunnelRef, options: u8) {
+    /// The broadcast-forwarding request of a binding (B granted) on home link `iface`.
+    fn broadcast_request(
+        &self,
+        home: u32,
+        tunnel: u32,
+        options: u8,
+        iface: u16,
+        enable: bool,
+    ) -> DataPlaneRequest {
+        DataPlaneRequest::BroadcastForwarding {
+            home_address: ip(home),
+            tunnel: TunnelId(tunnel),
+            enable,
+            interface: self.interface_name(iface).map(str::to_owned),
+            colocated: options & opt::DIRECT != 0,
+        }
+    }
+
+    fn emit_route_add(&mut self, home: u32, t: TunnelRef, options: u8, iface: u16) {
         if t.created {
             let (endpoints, encapsulation) = self.tunnel_endpoints(t.id);
             self.dataplane.push_back(DataPlaneRequest::AddTunnel {
@@ -1370,12 +1388,8 @@ impl HomeAgent {
             tunnel: TunnelId(t.id),
         });
         if options & opt::BROADCAST != 0 {
-            self.dataplane
-                .push_back(DataPlaneRequest::BroadcastForwarding {
-                    home_address: ip(home),
-                    tunnel: TunnelId(t.id),
-                    enable: true,
-                });
+            let req = self.broadcast_request(home, t.id, options, iface, true);
+            self.dataplane.push_back(req);
         }
     }
 
@@ -1384,15 +1398,12 @@ impl HomeAgent {
         home: u32,
         tunnel: u32,
         options: u8,
+        iface: u16,
         released: Option<(TunnelEndpoints, Encapsulation)>,
     ) {
         if options & opt::BROADCAST != 0 {
-            self.dataplane
-                .push_back(DataPlaneRequest::BroadcastForwarding {
-                    home_address: ip(home),
-                    tunnel: TunnelId(tunnel),
-                    enable: false,
-                });
+            let req = self.broadcast_request(home, tunnel, options, iface, false);
+            self.dataplane.push_back(req);
         }
         self.dataplane.push_back(DataPlaneRequest::RemoveHostRoute {
             home_address: ip(home),
@@ -1446,7 +1457,7 @@ impl HomeAgent {
             s.options |= kind;
         }
         self.store.push_back(StoreOp::PutBinding(self.record(slot)));
-        self.emit_route_add(nb.home, tunnel, nb.options);
+        self.emit_route_add(nb.home, tunnel, nb.options, nb.iface);
         if first {
             if let Some(name) = self.interface_name(nb.iface).map(str::to_owned) {
                 self.counters.proxy_arps += 1;
@@ -1491,9 +1502,9 @@ impl HomeAgent {
     /// Renewal of the binding with the same care-of address: new lifetime, flags and
     /// identification; a new tunnel only if the home agent address or encapsulation changed.
     fn renew(&mut self, slot: u32, nb: &NewBinding) {
-        let (old_tunnel, old_options) = {
+        let (old_tunnel, old_options, old_iface) = {
             let s = self.table.slot(slot);
-            (s.tunnel, s.options)
+            (s.tunnel, s.options, s.iface)
         };
         let t = *self.table.tunnel(old_tunnel);
         {
@@ -1510,15 +1521,18 @@ impl HomeAgent {
         if t.src != nb.ha || t.encap != nb.encap {
             let old_ends = self.tunnel_endpoints(old_tunnel);
             let (new, old, released) = self.table.retunnel(slot, nb.ha, nb.coa, nb.encap);
-            self.emit_route_add(nb.home, new, nb.options);
-            self.emit_route_remove(nb.home, old, old_options, released.then_some(old_ends));
+            self.emit_route_add(nb.home, new, nb.options, nb.iface);
+            self.emit_route_remove(
+                nb.home,
+                old,
+                old_options,
+                old_iface,
+                released.then_some(old_ends),
+            );
         } else if (old_options ^ nb.options) & opt::BROADCAST != 0 {
-            self.dataplane
-                .push_back(DataPlaneRequest::BroadcastForwarding {
-                    home_address: ip(nb.home),
-                    tunnel: TunnelId(old_tunnel),
-                    enable: nb.options & opt::BROADCAST != 0,
-                });
+            let enable = nb.options & opt::BROADCAST != 0;
+            let req = self.broadcast_request(nb.home, old_tunnel, nb.options, old_iface, enable);
+            self.dataplane.push_back(req);
         }
     }
 
@@ -1547,7 +1561,7 @@ impl HomeAgent {
             home_address: ip(home),
             care_of_address: ip(coa),
         });
-        self.emit_route_remove(home, tunnel, options, released.then_some(ends));
+        self.emit_route_remove(home, tunnel, options, iface, released.then_some(ends));
         if self.table.head(home).is_some() {
             return;
         }
@@ -1797,7 +1811,7 @@ impl HomeAgent {
             };
             let first = self.table.head(home).is_none();
             let (_, tunnel) = self.table.insert(nb);
-            self.emit_route_add(home, tunnel, nb.options);
+            self.emit_route_add(home, tunnel, nb.options, iface);
             if first {
                 if let Some(name) = self.interface_name(iface).map(str::to_owned) {
                     self.dataplane.push_back(DataPlaneRequest::ProxyArp {

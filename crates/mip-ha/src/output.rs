@@ -119,5 +119,13 @@ pub enum DataPlaneRequest {
         tunnel: TunnelId,
         /// Start (true) or stop.
         enable: bool,
+        /// The home link whose broadcasts are forwarded (`None`: a virtual home network,
+        /// which has no link and so no broadcasts).
+        interface: Option<String>,
+        /// D: the mobile node decapsulates itself (co-located care-of address), so a
+        /// broadcast is tunnelled once. Otherwise the care-of address is a foreign agent's and
+        /// the broadcast is first encapsulated to the home address, then tunnelled (RFC 5944
+        /// §4.3), so that the foreign agent can tell which visitor it is for.
+        colocated: bool,
     },
 }

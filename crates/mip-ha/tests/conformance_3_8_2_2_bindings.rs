@@ -479,7 +479,9 @@ fn rfc5944_3_8_2_2_flags_gre_broadcast_and_encapsulation_change_on_renewal() {
             Dp::BroadcastForwarding {
                 home_address: mn(),
                 tunnel: TunnelId(0),
-                enable: true
+                enable: true,
+                interface: Some("Ethernet1".into()),
+                colocated: false,
             },
             proxy(mn(), true),
             garp(mn(), ArpReason::MobileNodeLeft),
@@ -498,12 +500,47 @@ fn rfc5944_3_8_2_2_flags_gre_broadcast_and_encapsulation_change_on_renewal() {
             Dp::BroadcastForwarding {
                 home_address: mn(),
                 tunnel: TunnelId(0),
-                enable: false
+                enable: false,
+                interface: Some("Ethernet1".into()),
+                colocated: false,
             },
             unroute(mn(), 0),
             rm_tunnel(0, coa1(), Encapsulation::Gre),
         ]
     );
+}
+
+#[test]
+fn rfc5944_4_3_broadcast_request_says_whether_the_care_of_address_is_colocated() {
+    // D set: the mobile node decapsulates itself, so the data plane tunnels broadcasts once;
+    // without D a foreign agent needs them nested (encapsulated to the home address first).
+    let mut ha = mip_ha::HomeAgent::with_options(policy(), &[ha_addr()], options());
+    let out = send(
+        &mut ha,
+        at(0),
+        &Request::new(mn(), coa1(), at(0), mn_sa()).flags(F::B | F::D),
+    );
+    assert_eq!(out.code(), 0);
+    assert!(out.dataplane.contains(&Dp::BroadcastForwarding {
+        home_address: mn(),
+        tunnel: TunnelId(0),
+        enable: true,
+        interface: Some("Ethernet1".into()),
+        colocated: true,
+    }));
+    // Turning B off on renewal keeps the same description.
+    let out = send(
+        &mut ha,
+        at(1),
+        &Request::new(mn(), coa1(), at(1), mn_sa()).flags(F::D),
+    );
+    assert!(out.dataplane.contains(&Dp::BroadcastForwarding {
+        home_address: mn(),
+        tunnel: TunnelId(0),
+        enable: false,
+        interface: Some("Ethernet1".into()),
+        colocated: true,
+    }));
 }
 
 #[test]

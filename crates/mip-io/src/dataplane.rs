@@ -219,6 +219,7 @@ impl DataPlaneState {
                 home_address,
                 tunnel,
                 enable,
+                ..
             } => {
                 let key = (*home_address, *tunnel);
                 if *enable {

@@ -184,6 +184,8 @@ fn home_agent_with_a_colocated_mobile_node() {
         home_address: H,
         tunnel: T0,
         enable: true,
+        interface: Some("a0".into()),
+        colocated: true,
     })
     .unwrap();
 

@@ -82,6 +82,9 @@ use mip_wire::tunnel::{
     encapsulate_ipip_with, encapsulate_minimal, GreRepr, OuterHeader,
 };
 
+use super::broadcast::{
+    classify, decrement_ttl, nest_to_home, BroadcastSocket, RateLimiter, Verdict,
+};
 use super::netlink::Netlink;
 use super::raw::{MmsgScratch, RawSocket};
 use super::sysctl;
@@ -188,6 +191,9 @@ pub struct EngineConfig {
     /// Pin the engine thread to this CPU (`sched_setaffinity`); `None`: let the scheduler
     /// choose.
     pub cpu: Option<usize>,
+    /// Home-link broadcasts forwarded into tunnels per second, at most (each may make several
+    /// copies); see [`broadcast`](super::broadcast).
+    pub broadcast_per_second: u32,
 }
 
 impl Default for EngineConfig {
@@ -200,6 +206,7 @@ impl Default for EngineConfig {
             icmp_per_second: 200,
             configure_sysctls: true,
             cpu: None,
+            broadcast_per_second: 200,
         }
     }
 }
@@ -234,6 +241,8 @@ pub struct TunnelCounters {
     pub drop_loop: u64,
     /// Dropped: writing the inner packet to the TUN device failed.
     pub drop_write_error: u64,
+    /// Of `tx_packets`, copies of home-link broadcasts (RFC 5944 §4.3).
+    pub tx_broadcast: u64,
 }
 
 /// One tunnel in a [`EngineStats`] snapshot.
@@ -272,6 +281,30 @@ pub struct EngineCounters {
     pub raw_recv_errors: u64,
     /// Wake-ups of the engine thread.
     pub wakeups: u64,
+    /// Home-link broadcasts received on the links listened on (before the checks below).
+    pub broadcast_rx: u64,
+    /// Home-link broadcasts forwarded (into one tunnel or more).
+    pub broadcast_forwarded: u64,
+    /// Dropped: a broadcast from a home address that is tunnelled (it came out of a tunnel).
+    pub broadcast_loop: u64,
+    /// Dropped: over [`EngineConfig::broadcast_per_second`].
+    pub broadcast_rate_limited: u64,
+    /// Dropped: broadcast with TTL ≤ 1.
+    pub broadcast_ttl: u64,
+}
+
+/// A binding that receives the broadcasts of a home link (B granted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BroadcastTarget {
+    /// The home link (interface index).
+    pub ifindex: u32,
+    /// The tunnel the copies go through.
+    pub tunnel: TunnelId,
+    /// The mobile node's home address.
+    pub home_address: Ipv4Addr,
+    /// Encapsulate to the home address first (foreign agent care-of address, RFC 5944 §4.3);
+    /// false for a co-located care-of address.
+    pub nested: bool,
 }
 
 /// A snapshot of the engine.
@@ -287,6 +320,10 @@ pub struct EngineStats {
     pub source_routes: Vec<(Ipv4Addr, TunnelId)>,
     /// Accepted tunnel sources: (remote, protocol, tunnel).
     pub accepting: Vec<(Ipv4Addr, u8, TunnelId)>,
+    /// Links listened on for broadcasts: (ifindex, subnet-directed broadcast addresses).
+    pub broadcast_links: Vec<(u32, Vec<Ipv4Addr>)>,
+    /// Bindings receiving broadcasts.
+    pub broadcast_targets: Vec<BroadcastTarget>,
 }
 
 impl EngineStats {
@@ -308,6 +345,8 @@ enum Command {
     SourceRoute(Ipv4Addr, TunnelId, bool, Reply<()>),
     Accept(Ipv4Addr, TunnelId, bool, Reply<()>),
     SetMtu(TunnelId, u16, Reply<()>),
+    BroadcastLink(u32, Vec<Ipv4Addr>, bool, Reply<()>),
+    BroadcastTarget(BroadcastTarget, bool, Reply<()>),
     Stats(mpsc::SyncSender<EngineStats>),
     Shutdown,
 }
@@ -490,6 +529,31 @@ impl TunnelEngine {
         self.call(|r| Command::Accept(remote, id, false, r))
     }
 
+    /// Listens (`add`) for broadcasts on the home link `ifindex`, whose subnet-directed
+    /// broadcast addresses are `directed` (255.255.255.255 always counts), or stops. Adding a
+    /// link listened on already replaces its addresses. The socket is opened by the engine
+    /// thread, in the engine's network namespace. See [`broadcast`](super::broadcast).
+    ///
+    /// # Errors
+    /// The socket cannot be opened; `NotFound` when stopping a link not listened on.
+    pub fn broadcast_link(
+        &self,
+        ifindex: u32,
+        directed: Vec<Ipv4Addr>,
+        add: bool,
+    ) -> io::Result<()> {
+        self.call(|r| Command::BroadcastLink(ifindex, directed, add, r))
+    }
+
+    /// Sends (`add`) a copy of each broadcast heard on `target.ifindex` through
+    /// `target.tunnel`, or stops. Removing the tunnel removes its targets.
+    ///
+    /// # Errors
+    /// `NotFound`: no such tunnel (adding) or no such target (removing).
+    pub fn broadcast_target(&self, target: BroadcastTarget, add: bool) -> io::Result<()> {
+        self.call(|r| Command::BroadcastTarget(target, add, r))
+    }
+
     /// A snapshot of tunnels, tables and counters.
     ///
     /// # Errors
@@ -548,6 +612,13 @@ struct Tables {
     routes: HashMap<Ipv4Addr, Vec<TunnelId>>,
     source_routes: HashMap<Ipv4Addr, TunnelId>,
     accept: HashMap<(Ipv4Addr, u8), TunnelId>,
+    broadcast: Vec<BroadcastTarget>,
+}
+
+/// A home link listened on for broadcasts.
+struct Link {
+    socket: BroadcastSocket,
+    directed: Vec<Ipv4Addr>,
 }
 
 /// A packet waiting in an output slot for the next `sendmmsg`.
@@ -598,6 +669,11 @@ struct Worker {
     rx_bufs: Vec<Vec<u8>>,
     rx_lens: Vec<usize>,
     scratch: MmsgScratch,
+    links: Vec<Link>,
+    broadcast_limit: RateLimiter,
+    /// Broadcast copies: the nested (to the home address) form, and the encapsulated one.
+    nest_buf: Vec<u8>,
+    bcast_buf: Vec<u8>,
 }
 
 /// The largest packet the engine can emit into an output slot.
@@ -615,6 +691,7 @@ impl Worker {
         let batch = cfg.batch.clamp(1, 1024);
         let rx_batch = batch.min(32);
         let slot = slot_size(cfg.tun_mtu);
+        let broadcast_per_second = cfg.broadcast_per_second;
         Worker {
             icmp: IcmpLimiter {
                 per_second: cfg.icmp_per_second,
@@ -634,12 +711,18 @@ impl Worker {
             rx_bufs: (0..rx_batch).map(|_| vec![0; RX_BUF]).collect(),
             rx_lens: vec![0; rx_batch],
             scratch: MmsgScratch::new(batch),
+            links: Vec::new(),
+            broadcast_limit: RateLimiter::new(broadcast_per_second),
+            nest_buf: vec![0; 65536 + 64],
+            bcast_buf: vec![0; 65536 + 128],
         }
     }
 
     fn run(mut self) {
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(8);
         loop {
-            let mut fds = [
+            fds.clear();
+            fds.extend([
                 libc::pollfd {
                     fd: self.waker.as_raw_fd(),
                     events: libc::POLLIN,
@@ -665,8 +748,13 @@ impl Worker {
                     events: libc::POLLIN,
                     revents: 0,
                 },
-            ];
-            // SAFETY: `fds` is a live array of five pollfds.
+            ]);
+            fds.extend(self.links.iter().map(|l| libc::pollfd {
+                fd: l.socket.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }));
+            // SAFETY: `fds` is a live array of `fds.len()` pollfds.
             let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 1000) };
             if r < 0 {
                 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
@@ -689,9 +777,17 @@ impl Worker {
             if fds[1].revents != 0 {
                 self.tun_readable();
             }
-            for (i, f) in fds[2..].iter().enumerate() {
+            for (i, f) in fds[2..5].iter().enumerate() {
                 if f.revents != 0 {
                     self.raw_readable(i);
+                }
+            }
+            // The link list may have changed in `commands()`: match by descriptor.
+            for f in &fds[5..] {
+                if f.revents != 0 {
+                    if let Some(i) = self.links.iter().position(|l| l.socket.as_raw_fd() == f.fd) {
+                        self.broadcast_readable(i);
+                    }
                 }
             }
         }
@@ -739,6 +835,7 @@ impl Worker {
                     });
                     t.source_routes.retain(|_, x| *x != id);
                     t.accept.retain(|_, x| *x != id);
+                    t.broadcast.retain(|b| b.tunnel != id);
                     Ok(())
                 } else {
                     Err(not_found(format!("no tunnel {id}")))
@@ -822,6 +919,59 @@ impl Worker {
                 };
                 let _ = reply.send(r);
             }
+            Command::BroadcastLink(ifindex, directed, add, reply) => {
+                let at = self
+                    .links
+                    .iter()
+                    .position(|l| l.socket.ifindex() == ifindex);
+                let r = match (add, at) {
+                    (true, Some(i)) => {
+                        self.links[i].directed = directed;
+                        Ok(())
+                    }
+                    (true, None) => BroadcastSocket::open(ifindex).map(|socket| {
+                        self.links.push(Link { socket, directed });
+                    }),
+                    (false, Some(i)) => {
+                        self.links.remove(i);
+                        Ok(())
+                    }
+                    (false, None) => Err(not_found(format!(
+                        "not listening for broadcasts on ifindex {ifindex}"
+                    ))),
+                };
+                let _ = reply.send(r);
+            }
+            Command::BroadcastTarget(target, add, reply) => {
+                let r = if add {
+                    if t.tunnels.contains_key(&target.tunnel) {
+                        t.broadcast.retain(|b| {
+                            !(b.tunnel == target.tunnel && b.home_address == target.home_address)
+                        });
+                        t.broadcast.push(target);
+                        Ok(())
+                    } else {
+                        Err(not_found(format!(
+                            "broadcasts via missing tunnel {}",
+                            target.tunnel
+                        )))
+                    }
+                } else {
+                    let before = t.broadcast.len();
+                    t.broadcast.retain(|b| {
+                        !(b.tunnel == target.tunnel && b.home_address == target.home_address)
+                    });
+                    if t.broadcast.len() < before {
+                        Ok(())
+                    } else {
+                        Err(not_found(format!(
+                            "no broadcast forwarding to {} via tunnel {}",
+                            target.home_address, target.tunnel
+                        )))
+                    }
+                };
+                let _ = reply.send(r);
+            }
             Command::Stats(reply) => {
                 let _ = reply.send(self.snapshot());
             }
@@ -867,6 +1017,16 @@ impl Worker {
             routes,
             source_routes,
             accepting,
+            broadcast_links: self
+                .links
+                .iter()
+                .map(|l| (l.socket.ifindex(), l.directed.clone()))
+                .collect(),
+            broadcast_targets: {
+                let mut v = self.t.broadcast.clone();
+                v.sort();
+                v
+            },
         }
     }
 
@@ -954,24 +1114,7 @@ impl Worker {
                 identification: t.next_id,
             };
             t.next_id = t.next_id.wrapping_add(1);
-            let r = match t.spec.encapsulation {
-                Encapsulation::IpIp => encapsulate_ipip_with(&outer, inner, slot),
-                Encapsulation::Gre {
-                    key,
-                    checksum,
-                    sequence,
-                } => {
-                    let seq = sequence.then(|| {
-                        t.next_seq = t.next_seq.wrapping_add(1);
-                        t.next_seq
-                    });
-                    encapsulate_gre_with(&outer, &GreRepr::ipv4(checksum, key, seq), inner, slot)
-                }
-                Encapsulation::Minimal if fragment => encapsulate_ipip_with(&outer, inner, slot),
-                Encapsulation::Minimal => {
-                    encapsulate_minimal(inner, t.spec.local, t.spec.remote, slot)
-                }
-            };
+            let r = wrap(t, &outer, inner, fragment, slot);
             let Ok(out_len) = r else {
                 t.c.drop_encap_error += 1;
                 continue;
@@ -1095,6 +1238,129 @@ impl Worker {
         }
     }
 
+    // ------------------------------------------------------------ home-link broadcasts
+
+    /// Broadcasts waiting on link `index`: each one that passes [`classify`] and the rate
+    /// limit goes into every tunnel registered for the link.
+    fn broadcast_readable(&mut self, index: usize) {
+        for _ in 0..self.cfg.batch {
+            let link = &self.links[index];
+            let (n, link_broadcast) = match link.socket.recv(&mut self.inbuf) {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.c.raw_recv_errors += 1;
+                    return;
+                }
+            };
+            let routes = &self.t.routes;
+            let verdict = classify(&self.inbuf[..n], link_broadcast, &link.directed, |src| {
+                routes.contains_key(&src)
+            });
+            let len = match verdict {
+                Verdict::Ignore => continue,
+                Verdict::Loop => {
+                    self.c.broadcast_rx += 1;
+                    self.c.broadcast_loop += 1;
+                    continue;
+                }
+                Verdict::Ttl => {
+                    self.c.broadcast_rx += 1;
+                    self.c.broadcast_ttl += 1;
+                    continue;
+                }
+                Verdict::Forward { len } => len,
+            };
+            self.c.broadcast_rx += 1;
+            let ifindex = link.socket.ifindex();
+            if !self.t.broadcast.iter().any(|b| b.ifindex == ifindex) {
+                continue;
+            }
+            if !self.broadcast_limit.allow() {
+                self.c.broadcast_rate_limited += 1;
+                continue;
+            }
+            self.c.broadcast_forwarded += 1;
+            decrement_ttl(&mut self.inbuf[..len]);
+            for k in 0..self.t.broadcast.len() {
+                let target = self.t.broadcast[k];
+                if target.ifindex == ifindex {
+                    self.broadcast_copy(len, target);
+                }
+            }
+        }
+    }
+
+    /// Sends one copy of the broadcast in `inbuf[..len]` to `target`.
+    fn broadcast_copy(&mut self, len: usize, target: BroadcastTarget) {
+        let Some(t) = self.t.tunnels.get_mut(&target.tunnel) else {
+            return;
+        };
+        let stage: &[u8] = if target.nested {
+            let id = t.next_id;
+            t.next_id = t.next_id.wrapping_add(1);
+            match nest_to_home(
+                &self.inbuf[..len],
+                t.spec.local,
+                target.home_address,
+                self.cfg.outer_ttl,
+                id,
+                &mut self.nest_buf,
+            ) {
+                Ok(n) => &self.nest_buf[..n],
+                Err(_) => {
+                    t.c.drop_encap_error += 1;
+                    return;
+                }
+            }
+        } else {
+            &self.inbuf[..len]
+        };
+        let df = stage[6] & 0x40 != 0;
+        let fragment = stage[6] & 0x3f != 0 || stage[7] != 0; // MF or an offset
+        let too_big = stage.len() > usize::from(t.mtu);
+        if too_big && df {
+            // No ICMP error about a broadcast (RFC 1812 §4.3.2.7).
+            t.c.drop_too_big += 1;
+            return;
+        }
+        let outer = OuterHeader {
+            src: t.spec.local,
+            dst: t.spec.remote,
+            ttl: self.cfg.outer_ttl,
+            identification: t.next_id,
+        };
+        t.next_id = t.next_id.wrapping_add(1);
+        let Ok(n) = wrap(t, &outer, stage, fragment, &mut self.bcast_buf) else {
+            t.c.drop_encap_error += 1;
+            return;
+        };
+        let packet = &self.bcast_buf[..n];
+        let (local, remote) = (t.spec.local, t.spec.remote);
+        let sent = if too_big {
+            send_fragmenting(&self.io, packet, local, remote)
+        } else {
+            match self.io.tx.send_to(packet, remote) {
+                Ok(_) => true,
+                Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) && !df => {
+                    send_fragmenting(&self.io, packet, local, remote)
+                }
+                Err(_) => false,
+            }
+        };
+        if sent {
+            t.c.tx_packets += 1;
+            t.c.tx_bytes += stage.len() as u64;
+            t.c.tx_broadcast += 1;
+            if too_big {
+                t.c.tx_fragmented += 1;
+            }
+        } else {
+            t.c.drop_send_error += 1;
+        }
+    }
+
     // ------------------------------------------------------------ out of the tunnels
 
     fn raw_readable(&mut self, index: usize) {
@@ -1179,6 +1445,33 @@ impl Worker {
             }
             Err(_) => t.c.drop_write_error += 1,
         }
+    }
+}
+
+/// Encapsulates `inner` (`fragment`: it is an IP fragment) with tunnel `t`'s encapsulation
+/// under `outer` into `slot`.
+fn wrap(
+    t: &mut Tunnel,
+    outer: &OuterHeader,
+    inner: &[u8],
+    fragment: bool,
+    slot: &mut [u8],
+) -> mip_wire::error::Result<usize> {
+    match t.spec.encapsulation {
+        Encapsulation::IpIp => encapsulate_ipip_with(outer, inner, slot),
+        Encapsulation::Gre {
+            key,
+            checksum,
+            sequence,
+        } => {
+            let seq = sequence.then(|| {
+                t.next_seq = t.next_seq.wrapping_add(1);
+                t.next_seq
+            });
+            encapsulate_gre_with(outer, &GreRepr::ipv4(checksum, key, seq), inner, slot)
+        }
+        Encapsulation::Minimal if fragment => encapsulate_ipip_with(outer, inner, slot),
+        Encapsulation::Minimal => encapsulate_minimal(inner, t.spec.local, t.spec.remote, slot),
     }
 }
 

@@ -10,7 +10,7 @@
 //! | `RemoveHostRoute` | engine route removed; the kernel route too when it was the address's last tunnel |
 //! | `ProxyArp` | proxy neighbour `HoA dev <home link>` added / removed (needs `ip_forward=1`, set at start) |
 //! | `GratuitousArp` | `MobileNodeLeft`: both gratuitous ARP forms with the home agent's MAC on the home link. `MobileNodeReturned`: both forms with the mobile node's own MAC when the home agent's neighbour table has it (it usually does: the returning node ARPs for the home agent to deregister), else nothing (the node announces itself, RFC 5944 §4.6) |
-//! | `BroadcastForwarding` | **not supported yet**: logged once, counted, and accepted (Ok) so that registrations proceed |
+//! | `BroadcastForwarding` | enable: the engine listens for broadcasts on the request's home link (its subnet-directed broadcast addresses read now) and sends a copy of each into the binding's tunnel, nested (IP in IP to the home address first) unless `colocated` — see [`broadcast`](super::broadcast); disable: the copies stop, and the link is no longer listened on once no binding there has B. Without an interface (virtual home network) there are no broadcasts: accepted, nothing to do |
 //!
 //! Requests are applied synchronously; a failure is returned (and counted) and leaves what
 //! was already done in place. Dropping the data plane stops the engine (the TUN device and
@@ -23,7 +23,10 @@ use std::net::Ipv4Addr;
 use mip_ha::{ArpReason, DataPlaneRequest};
 
 use super::arp::{gratuitous_arp_frame_from, ArpSocket, GratuitousArpKind};
-use super::engine::{Encapsulation, EngineConfig, TunnelEngine, TunnelId, TunnelSpec};
+use super::broadcast::directed_broadcast;
+use super::engine::{
+    BroadcastTarget, Encapsulation, EngineConfig, TunnelEngine, TunnelId, TunnelSpec,
+};
 use super::netlink::{Netlink, Route};
 use super::sysctl;
 use crate::dataplane::{DataPlane, DataPlaneCounts};
@@ -65,7 +68,8 @@ pub struct LinuxHaDataPlane {
     routes: HashMap<Ipv4Addr, BTreeSet<TunnelId>>,
     /// Proxy neighbours installed: (address, ifindex).
     proxies: HashSet<(Ipv4Addr, u32)>,
-    broadcast_warned: bool,
+    /// Bindings receiving home-link broadcasts: (home address, tunnel) → target.
+    broadcast: HashMap<(Ipv4Addr, TunnelId), BroadcastTarget>,
 }
 
 fn count(c: &mut DataPlaneCounts, req: &DataPlaneRequest) {
@@ -104,7 +108,7 @@ impl LinuxHaDataPlane {
             counts: DataPlaneCounts::default(),
             routes: HashMap::new(),
             proxies: HashSet::new(),
-            broadcast_warned: false,
+            broadcast: HashMap::new(),
         })
     }
 
@@ -119,6 +123,17 @@ impl LinuxHaDataPlane {
 
     fn drop_kernel_route(&mut self, home: Ipv4Addr) -> io::Result<()> {
         match self.nl.route_delete(&self.host_route(home)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Stops listening on `ifindex` when no binding there receives broadcasts any more.
+    fn release_broadcast_link(&mut self, ifindex: u32) -> io::Result<()> {
+        if self.broadcast.values().any(|t| t.ifindex == ifindex) {
+            return Ok(());
+        }
+        match self.engine.broadcast_link(ifindex, Vec::new(), false) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             r => r,
         }
@@ -171,6 +186,17 @@ impl LinuxHaDataPlane {
             }
             DataPlaneRequest::RemoveTunnel { tunnel, .. } => {
                 self.engine.remove_tunnel(tunnel.0)?;
+                // The engine dropped the tunnel's broadcast targets with it.
+                let gone: Vec<_> = self
+                    .broadcast
+                    .iter()
+                    .filter(|(_, t)| t.tunnel == tunnel.0)
+                    .map(|(k, t)| (*k, t.ifindex))
+                    .collect();
+                for (key, ifindex) in gone {
+                    self.broadcast.remove(&key);
+                    self.release_broadcast_link(ifindex)?;
+                }
                 let orphaned: Vec<Ipv4Addr> = self
                     .routes
                     .iter_mut()
@@ -270,16 +296,50 @@ impl LinuxHaDataPlane {
                 home_address,
                 tunnel,
                 enable,
+                interface,
+                colocated,
             } => {
-                if !self.broadcast_warned {
-                    self.broadcast_warned = true;
-                    tracing::warn!(
+                let key = (*home_address, tunnel.0);
+                if !*enable {
+                    let Some(target) = self.broadcast.remove(&key) else {
+                        return Ok(());
+                    };
+                    match self.engine.broadcast_target(target, false) {
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        r => r?,
+                    }
+                    return self.release_broadcast_link(target.ifindex);
+                }
+                let Some(interface) = interface else {
+                    tracing::debug!(
                         %home_address,
-                        tunnel = tunnel.0,
-                        enable,
-                        "broadcast forwarding (B) is not supported by the data plane yet; \
-                         home-link broadcasts are not tunnelled"
+                        "broadcast forwarding on a virtual home network: no home link, no \
+                         broadcasts"
                     );
+                    return Ok(());
+                };
+                let ifindex = self.nl.ifindex(interface)?;
+                let directed: Vec<Ipv4Addr> = self
+                    .nl
+                    .ipv4_addresses(Some(ifindex))?
+                    .into_iter()
+                    .filter_map(|(_, a, len)| directed_broadcast(a, len))
+                    .collect();
+                self.engine.broadcast_link(ifindex, directed, true)?;
+                let target = BroadcastTarget {
+                    ifindex,
+                    tunnel: tunnel.0,
+                    home_address: *home_address,
+                    nested: !*colocated,
+                };
+                if let Err(e) = self.engine.broadcast_target(target, true) {
+                    self.release_broadcast_link(ifindex)?;
+                    return Err(e);
+                }
+                if let Some(old) = self.broadcast.insert(key, target) {
+                    if old.ifindex != ifindex {
+                        self.release_broadcast_link(old.ifindex)?;
+                    }
                 }
                 Ok(())
             }

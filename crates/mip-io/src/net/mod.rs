@@ -13,6 +13,8 @@
 //! * [`engine`]: the [`TunnelEngine`] thread — encapsulation by destination (or by source, for
 //!   reverse tunnels), decapsulation from accepted remotes, DF/MTU/ICMP handling, counters.
 //! * [`ha`]: [`LinuxHaDataPlane`], the home agent's [`DataPlane`](crate::DataPlane).
+//! * [`broadcast`]: home-link broadcasts forwarded by the engine into the tunnels of the
+//!   bindings with B (RFC 5944 §4.3).
 //! * [`fa`], [`mn`]: the foreign agent's and the co-located mobile node's plumbing, as
 //!   functions over a [`Netlink`] and a [`TunnelEngine`] (their cores emit their own request
 //!   types; the daemon maps them onto these).
@@ -21,6 +23,7 @@
 //! `CAP_NET_ADMIN` + `CAP_NET_RAW`.
 
 pub mod arp;
+pub mod broadcast;
 pub mod engine;
 pub mod fa;
 pub mod ha;
@@ -32,8 +35,8 @@ pub mod tun;
 
 pub use arp::{send_gratuitous_arp, ArpPacket, ArpSocket, GratuitousArpKind};
 pub use engine::{
-    Encapsulation, EngineConfig, EngineCounters, EngineStats, TunnelCounters, TunnelEngine,
-    TunnelId, TunnelSpec, TunnelStats,
+    BroadcastTarget, Encapsulation, EngineConfig, EngineCounters, EngineStats, TunnelCounters,
+    TunnelEngine, TunnelId, TunnelSpec, TunnelStats,
 };
 pub use ha::{HaDataPlaneConfig, LinuxHaDataPlane};
 pub use netlink::{LinkInfo, Neighbour, Netlink, Route, RouteLookup, Rule, MAIN_TABLE};

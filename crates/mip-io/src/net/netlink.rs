@@ -33,6 +33,7 @@ const RTM_NEWLINK: u16 = 16;
 const RTM_GETLINK: u16 = 18;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
+const RTM_GETADDR: u16 = 22;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_DELROUTE: u16 = 25;
 const RTM_GETROUTE: u16 = 26;
@@ -894,6 +895,39 @@ impl Netlink {
             &format!("add address {address}/{prefix_len} dev {ifindex}"),
             &mut m,
         )
+    }
+
+    /// The IPv4 addresses, optionally of one interface: `(ifindex, address, prefix length)`
+    /// (`ip -4 addr show`).
+    ///
+    /// # Errors
+    /// The kernel refused.
+    pub fn ipv4_addresses(&mut self, ifindex: Option<u32>) -> io::Result<Vec<(u32, Ipv4Addr, u8)>> {
+        let mut m = Msg::new(RTM_GETADDR, NLM_F_DUMP);
+        m.push(&[AF_INET, 0, 0, 0]);
+        m.push(&0u32.to_ne_bytes());
+        let mut out = Vec::new();
+        self.query("dump addresses", &mut m, |ty, p| {
+            if ty != RTM_NEWADDR || p.len() < 8 || p[0] != AF_INET {
+                return;
+            }
+            let idx = ne_u32(p, 4);
+            if ifindex.is_some_and(|i| i != idx) {
+                return;
+            }
+            let (mut local, mut address) = (None, None);
+            for (a, d) in attrs(&p[8..]) {
+                match a {
+                    IFA_LOCAL => local = addr_of(d),
+                    IFA_ADDRESS => address = addr_of(d),
+                    _ => {}
+                }
+            }
+            if let Some(a) = local.or(address) {
+                out.push((idx, a, p[1]));
+            }
+        })?;
+        Ok(out)
     }
 
     /// Removes `address/prefix_len` from `ifindex` (`ip addr del`).
