@@ -61,8 +61,22 @@
 //! and its agents up for callers that drive the moves themselves, and
 //! [`demo::DemoOpts::after_move`] runs checks while the demo's agents run (both used by
 //! `tests/mobile_ip.rs`, which pass the `mip-lab` binary with [`proc::set_self_exe`]).
+//!
+//! # Benchmarks
+//!
+//! [`mod@bench`]: `mip-lab bench-handoff [--moves N] [--json]` brings the lab and its agents
+//! up once, runs the demo's TCP stream and ping, and moves home → fa1, then N times between the
+//! foreign agents (fa1 ↔ fa2, default 24: handoff through a foreign agent, triggered by the
+//! mobile node's solicitation on link up), then → home → coloc → home; it prints
+//! p50/p90/p99/max of `handoff_ms` and `packets_lost` (the demo's definitions) per kind of
+//! move (foreign agent, home, coloc), the stream check, and the target p99 ≤ 50 ms for
+//! foreign-agent handoffs. `mip-lab bench-throughput [--at PLACE] [--json]` runs `iperf`
+//! on the plain path and `iperf --mip` (through the home agent's tunnel), the mobile node at
+//! fa1 by default, and prints both, the ratio and the targets (≥ 2 Gbit/s UDP 1400 B and
+//! ≥ 250 000 pkt/s UDP 64 B through the tunnel, ≥ 0.5 of the plain path).
 
 pub mod agents;
+pub mod bench;
 pub mod demo;
 pub mod guard;
 pub mod iperf;

@@ -1,5 +1,6 @@
 //! `mip-lab`: build the Mobile IPv4 lab in network namespaces, move the mobile node, run the
-//! roaming demo and the iperf3 baseline. See the library documentation for the plan.
+//! roaming demo, the iperf3 baseline and the benchmarks (`bench-handoff`, `bench-throughput`).
+//! See the library documentation for the plan.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use mip_lab::guard;
 use mip_lab::iperf::{self, IperfOpts};
 use mip_lab::plan::{parse_moves, Lab, Place, PlanView};
 use mip_lab::topology::{self, Mode};
-use mip_lab::{ping, sh, stream};
+use mip_lab::{bench, ping, sh, stream};
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +27,7 @@ use mip_lab::{ping, sh, stream};
 )]
 struct Cli {
     /// Run id: namespaces are mip-<id>-<node>. Default: $MIP_LAB_ID, else "lab" for
-    /// up/down/move/status and a fresh per-process id for demo and iperf.
+    /// up/down/move/status and a fresh per-process id for demo, iperf and the benchmarks.
     #[arg(long, global = true, value_name = "ID")]
     id: Option<String>,
     #[command(subcommand)]
@@ -110,6 +111,43 @@ enum Cmd {
         /// Through Mobile IP (agents started; away from home via the home agent's tunnel).
         #[arg(long)]
         mip: bool,
+        #[command(flatten)]
+        agents: AgentArgs,
+    },
+    /// Handoff-time benchmark: one lab with agents, TCP stream + ping, home -> fa1, N handoffs
+    /// fa1 <-> fa2, then -> home -> coloc -> home; p50/p90/p99/max of handoff_ms and
+    /// packets_lost per kind of move (target: p99 <= 50 ms for foreign-agent handoffs).
+    BenchHandoff {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Handoffs between the foreign agents (fa1 <-> fa2).
+        #[arg(long, default_value_t = 24)]
+        moves: usize,
+        /// Milliseconds at each place.
+        #[arg(long, default_value_t = 1000)]
+        dwell_ms: u64,
+        /// Stream rate, bytes per second.
+        #[arg(long, default_value_t = 200_000)]
+        rate: u64,
+        /// Ping interval, ms (the resolution of handoff_ms).
+        #[arg(long, default_value_t = 10)]
+        ping_interval_ms: u64,
+        #[command(flatten)]
+        agents: AgentArgs,
+    },
+    /// Throughput benchmark: iperf3 (TCP, UDP 1400 B and 64 B) on the plain path and through
+    /// the home agent's tunnel (`iperf` and `iperf --mip`), with the ratio and the targets.
+    BenchThroughput {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Seconds per test.
+        #[arg(long, default_value_t = 3)]
+        seconds: u32,
+        /// Where the mobile node is (on both paths).
+        #[arg(long, default_value = "fa1")]
+        at: Place,
         #[command(flatten)]
         agents: AgentArgs,
     },
@@ -346,6 +384,51 @@ fn run(cli: Cli) -> Result<u8, String> {
                     seconds,
                     at,
                     mip,
+                    agents: agents.opts(),
+                },
+            )?;
+            print!("{}", if j { json(&r) + "\n" } else { r.text() });
+            Ok(if guard::stop_requested() { 130 } else { 0 })
+        }
+        Cmd::BenchHandoff {
+            json: j,
+            moves,
+            dwell_ms,
+            rate,
+            ping_interval_ms,
+            agents,
+        } => {
+            need_root()?;
+            let lab = lab_id(&cli.id, true)?;
+            guard::install();
+            let r = bench::bench_handoff(
+                &lab,
+                &bench::HandoffOpts {
+                    fa_moves: moves,
+                    dwell: Duration::from_millis(dwell_ms),
+                    rate: rate.max(1000),
+                    ping_interval: Duration::from_millis(ping_interval_ms.max(1)),
+                    agents: agents.opts(),
+                },
+                false,
+            );
+            print!("{}", if j { json(&r) + "\n" } else { r.text() });
+            Ok(r.exit_code())
+        }
+        Cmd::BenchThroughput {
+            json: j,
+            seconds,
+            at,
+            agents,
+        } => {
+            need_root()?;
+            let lab = lab_id(&cli.id, true)?;
+            guard::install();
+            let r = bench::bench_throughput(
+                &lab,
+                &bench::ThroughputOpts {
+                    seconds,
+                    at,
                     agents: agents.opts(),
                 },
             )?;
