@@ -53,7 +53,6 @@ mod config;
 mod link;
 mod packet;
 mod plumbing;
-mod view;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -740,7 +739,7 @@ impl Node {
     fn control(&mut self, request: Request) -> Answer {
         match request {
             Request::ShowNode => {
-                let v = view::node_view(&self.core.snapshot(now()));
+                let v = mip_control::convert::mn::node_view(&self.core.snapshot(now()));
                 match serde_json::to_value(&v) {
                     Ok(j) => Response::ok(j).into(),
                     Err(e) => Response::error(format!("cannot encode the view: {e}")).into(),
