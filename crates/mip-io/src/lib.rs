@@ -16,7 +16,7 @@
 //!   [`DataPlaneRequest`](mip_ha::DataPlaneRequest)s go to, and the [`LoggingDataPlane`]
 //!   that records, counts and checks them until the user-space data plane (TUN, raw
 //!   sockets, routes, proxy ARP) arrives.
-//! * [`sys`]: the host's IPv4 addresses (`getifaddrs(3)`) and random bytes
+//! * [`sys`]: the host's interfaces and IPv4 addresses (`getifaddrs(3)`) and random bytes
 //!   (`getrandom(2)`).
 //!
 //! All `unsafe` code of the suite lives here, each block with the reason it is sound.

@@ -15,6 +15,13 @@
 //! * [`ha`]: [`LinuxHaDataPlane`], the home agent's [`DataPlane`](crate::DataPlane).
 //! * [`broadcast`]: home-link broadcasts forwarded by the engine into the tunnels of the
 //!   bindings with B (RFC 5944 §4.3).
+//! * [`packet`]: `AF_PACKET`/`SOCK_DGRAM` sockets with BPF filters: the foreign agent's
+//!   UDP 434 listeners (with the sender's MAC) and sender, the mobile node's advertisement
+//!   and ARP sockets.
+//! * [`icmp`]: the foreign agent's raw ICMP socket and its UDP 434 socket that reports the
+//!   arrival interface (`IP_PKTINFO`).
+//! * [`epoll`]: an epoll set, so one [`Poller`](crate::Poller) waits on many sockets.
+//! * [`links`]: link up/down notifications (`RTMGRP_LINK`) for the mobile node.
 //! * [`fa`], [`mn`]: the foreign agent's and the co-located mobile node's plumbing, as
 //!   functions over a [`Netlink`] and a [`TunnelEngine`] (their cores emit their own request
 //!   types; the daemon maps them onto these).
@@ -25,10 +32,15 @@
 pub mod arp;
 pub mod broadcast;
 pub mod engine;
+pub mod epoll;
 pub mod fa;
 pub mod ha;
+pub mod icmp;
+pub mod links;
 pub mod mn;
 pub mod netlink;
+mod os;
+pub mod packet;
 pub mod raw;
 pub mod sysctl;
 pub mod tun;
@@ -38,6 +50,10 @@ pub use engine::{
     BroadcastTarget, Encapsulation, EngineConfig, EngineCounters, EngineStats, TunnelCounters,
     TunnelEngine, TunnelId, TunnelSpec, TunnelStats,
 };
+pub use epoll::Epoll;
 pub use ha::{HaDataPlaneConfig, LinuxHaDataPlane};
+pub use icmp::{IcmpSocket, InterfaceUdpSocket};
+pub use links::{LinkChange, LinkMonitor, LinkState};
 pub use netlink::{LinkInfo, Neighbour, Netlink, Route, RouteLookup, Rule, MAIN_TABLE};
+pub use packet::{PacketIn, PacketSocket};
 pub use tun::Tun;

@@ -49,7 +49,7 @@
 //! numbers restart below 256, RFC 5944 §2.3.2).
 
 mod dataplane;
-pub mod sys;
+mod frames;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -65,10 +65,11 @@ use mip_control::convert::fa as conv;
 use mip_control::views::{ClearView, EncapsulationView, TunnelList, TunnelView};
 use mip_control::{ClearVisitor, Request, Response, VisitorFilter};
 use mip_fa::{FaInterface, FaOptions, ForeignAgent, UnreachableKind, VisitorSelector};
+use mip_io::net::{Epoll, IcmpSocket, InterfaceUdpSocket, PacketSocket};
+use mip_io::sys::OsInterface;
 use mip_io::Poller;
 
 use self::dataplane::{FaDataPlane, LinuxFaDataPlane, LogFaDataPlane};
-use self::sys::{Epoll, IcmpSocket, OsInterface, PacketSocket, UdpSocket434};
 use crate::args::DataplaneKind;
 use crate::control::{self, Answer};
 use crate::daemon::{DaemonError, Settings};
@@ -117,7 +118,7 @@ struct Fa {
     config: Arc<Loaded>,
     core: ForeignAgent,
     dp: Box<dyn FaDataPlane>,
-    udp: UdpSocket434,
+    udp: InterfaceUdpSocket,
     icmp: IcmpSocket,
     sender: PacketSocket,
     listeners: HashMap<RawFd, Listener>,
@@ -234,7 +235,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         },
     );
 
-    let udp = UdpSocket434::bind(settings.listen)
+    let udp = InterfaceUdpSocket::bind(settings.listen)
         .map_err(|e| DaemonError::Io(format!("cannot listen on UDP {}", settings.listen), e))?;
     let icmp = IcmpSocket::open().map_err(|e| {
         DaemonError::Io(
@@ -462,7 +463,7 @@ impl Fa {
                 continue;
             }
             self.stats.packet_frames += 1;
-            let Some(u) = sys::parse_ipv4_udp(&buf[..frame.len], !frame.checksum_trusted) else {
+            let Some(u) = frames::parse_ipv4_udp(&buf[..frame.len], !frame.checksum_trusted) else {
                 self.stats.packet_frames_refused += 1;
                 continue;
             };
@@ -558,9 +559,9 @@ impl Fa {
                     Some(ifindex) => {
                         self.ip_ident = self.ip_ident.wrapping_add(1);
                         let packet =
-                            sys::ipv4_udp(t.source, t.destination, self.ip_ident, &t.payload);
+                            frames::ipv4_udp(t.source, t.destination, self.ip_ident, &t.payload);
                         self.stats.replies_to_mobile_nodes += 1;
-                        self.sender.send_ipv4(ifindex, mac, &packet)
+                        self.sender.send(ifindex, mac, &packet)
                     }
                     None => Err(io::Error::new(
                         io::ErrorKind::NotFound,
@@ -637,7 +638,7 @@ impl Fa {
 
     /// Reads the interfaces again; tells the core what changed; opens packet sockets.
     fn refresh_interfaces(&mut self) {
-        let all = match sys::interfaces() {
+        let all = match mip_io::sys::interfaces() {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot list the interfaces");
@@ -1087,7 +1088,7 @@ mod tests {
     fn unreachable_errors_name_the_home_agent() {
         // ICMP port unreachable quoting a UDP datagram 10.20.0.1:434 -> 10.10.0.1:434.
         let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
-        let inner = sys::ipv4_udp(
+        let inner = frames::ipv4_udp(
             "10.20.0.1:434".parse().unwrap(),
             "10.10.0.1:434".parse().unwrap(),
             1,

@@ -50,13 +50,12 @@
 //! See [`plumbing`] for what is installed in each state.
 
 mod config;
-mod link;
 mod packet;
 mod plumbing;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -66,7 +65,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use mip_control::{Request, Response};
 use mip_io::net::engine::Encapsulation;
+use mip_io::net::links::{LinkChange, LinkMonitor};
 use mip_io::net::netlink::Netlink;
+use mip_io::net::Epoll;
 use mip_io::{Poller, RecvBatch, UdpEndpoint};
 use mip_mn::{
     AttachmentKind, ColocatedAddress, DataPlaneRequest, Delivery, MobileNode, NodeState,
@@ -80,7 +81,6 @@ use crate::event::Event;
 use crate::signals;
 
 use self::config::{Loaded, StaticColocated};
-use self::link::{LinkChange, LinkMonitor};
 use self::packet::{ArpSocket, IpSocket};
 use self::plumbing::{Colocated, Plumbing};
 
@@ -136,42 +136,6 @@ pub fn run(args: &Args) -> ExitCode {
             tracing::error!("mipd: {e}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// An epoll set: readable when any of its sockets is, so that one `Poller` (with the waker of
-/// the control and signal threads) waits for all of them.
-struct Epoll(OwnedFd);
-
-impl Epoll {
-    fn new() -> io::Result<Epoll> {
-        // SAFETY: plain epoll_create1(2) call; the result is checked before use.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
-    }
-
-    fn add(&self, fd: RawFd) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: fd as u64,
-        };
-        // SAFETY: `ev` is a valid epoll_event; `fd` is open for as long as the set is used
-        // (both belong to the same `Node`).
-        let r = unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-}
-
-impl AsRawFd for Epoll {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
     }
 }
 

@@ -1,5 +1,6 @@
-//! The mobile node's link-layer sockets (`AF_PACKET`, `SOCK_DGRAM`: the kernel adds and strips
-//! the Ethernet header, the socket address carries the peer's link-layer address):
+//! The mobile node's link-layer sockets, over `mip_io::net::packet::PacketSocket` (`AF_PACKET`,
+//! `SOCK_DGRAM`: the kernel adds and strips the Ethernet header, the socket address carries
+//! the peer's link-layer address), and the frames they carry:
 //!
 //! * [`IpSocket`]: receives ICMP Agent Advertisements (type 9, filtered in the kernel by a
 //!   classic BPF program) with the link-layer source of the frame, which the core needs to
@@ -16,13 +17,13 @@
 
 use std::io;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 
+use mip_io::net::packet::{PacketSocket, ETH_P_ARP, ETH_P_IP};
 use mip_wire::error::internet_checksum;
 
-const ETH_P_IP: u16 = 0x0800;
-const ETH_P_ARP: u16 = 0x0806;
-const PACKET_OUTGOING: u8 = 4;
+/// ICMP type of an Agent Advertisement (a Router Advertisement with extensions).
+const ICMP_AGENT_ADVERTISEMENT: u8 = 9;
 
 /// Ethernet broadcast.
 pub const BROADCAST_MAC: [u8; 6] = [0xff; 6];
@@ -180,158 +181,6 @@ pub fn parse_arp(ifindex: u32, a: &[u8]) -> Option<SeenArp> {
     })
 }
 
-fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
-fn ll_addr(protocol: u16, ifindex: u32, mac: [u8; 6]) -> libc::sockaddr_ll {
-    // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
-    let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    sa.sll_family = libc::AF_PACKET as u16;
-    sa.sll_protocol = protocol.to_be();
-    sa.sll_ifindex = ifindex as i32;
-    sa.sll_halen = 6;
-    sa.sll_addr[..6].copy_from_slice(&mac);
-    sa
-}
-
-/// A non-blocking `AF_PACKET` `SOCK_DGRAM` socket for one EtherType.
-#[derive(Debug)]
-struct PacketSocket {
-    fd: OwnedFd,
-    protocol: u16,
-}
-
-/// One frame received: interface, packet type, link-layer source, length.
-struct Frame {
-    ifindex: u32,
-    pkttype: u8,
-    source: Option<[u8; 6]>,
-    len: usize,
-}
-
-impl PacketSocket {
-    fn open(protocol: u16, filter: Option<&[libc::sock_filter]>) -> io::Result<Self> {
-        // SAFETY: plain socket(2) call; the result is checked before use.
-        let raw = cvt(unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                i32::from(protocol.to_be()),
-            )
-        })
-        .map_err(|e| io::Error::new(e.kind(), format!("AF_PACKET socket: {e}")))?;
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        if let Some(prog) = filter {
-            let fprog = libc::sock_fprog {
-                len: prog.len() as u16,
-                filter: prog.as_ptr().cast_mut(),
-            };
-            // SAFETY: `fprog` points at `prog`, which outlives the call; the kernel copies it.
-            cvt(unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_ATTACH_FILTER,
-                    (&fprog as *const libc::sock_fprog).cast(),
-                    std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-                )
-            })
-            .map_err(|e| io::Error::new(e.kind(), format!("SO_ATTACH_FILTER: {e}")))?;
-        }
-        let sa = ll_addr(protocol, 0, [0; 6]);
-        // SAFETY: `sa` is a valid sockaddr_ll of the given length.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sa as *const libc::sockaddr_ll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })
-        .map_err(|e| io::Error::new(e.kind(), format!("bind AF_PACKET: {e}")))?;
-        Ok(PacketSocket { fd, protocol })
-    }
-
-    /// Next frame into `buf`; `None` when nothing is waiting.
-    fn recv(&self, buf: &mut [u8]) -> io::Result<Option<Frame>> {
-        loop {
-            // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
-            let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            // SAFETY: `buf` and `sa` are valid for writes of the lengths passed.
-            let n = unsafe {
-                libc::recvfrom(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                    (&mut sa as *mut libc::sockaddr_ll).cast(),
-                    &mut len,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.kind() {
-                    io::ErrorKind::WouldBlock => return Ok(None),
-                    io::ErrorKind::Interrupted => continue,
-                    _ => return Err(e),
-                }
-            }
-            let source = (sa.sll_halen == 6).then(|| {
-                let mut m = [0u8; 6];
-                m.copy_from_slice(&sa.sll_addr[..6]);
-                m
-            });
-            return Ok(Some(Frame {
-                ifindex: sa.sll_ifindex as u32,
-                pkttype: sa.sll_pkttype,
-                source,
-                len: n as usize,
-            }));
-        }
-    }
-
-    fn send(&self, ifindex: u32, mac: [u8; 6], packet: &[u8]) -> io::Result<()> {
-        let sa = ll_addr(self.protocol, ifindex, mac);
-        // SAFETY: `packet` and `sa` are valid for the lengths passed.
-        let n = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                packet.as_ptr().cast(),
-                packet.len(),
-                0,
-                (&sa as *const libc::sockaddr_ll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-}
-
-/// Classic BPF, run on the IPv4 header: ICMP, not a fragment, type 9.
-fn advertisement_filter() -> [libc::sock_filter; 9] {
-    let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
-    [
-        op(0x30, 0, 0, 9),      // ldb [9]            protocol
-        op(0x15, 0, 6, 1),      // jeq #1 ? next : drop
-        op(0x28, 0, 0, 6),      // ldh [6]            flags + fragment offset
-        op(0x45, 4, 0, 0x1fff), // jset #0x1fff ? drop : next
-        op(0xb1, 0, 0, 0),      // ldxb 4*([0]&0xf)   header length
-        op(0x50, 0, 0, 0),      // ldb [x+0]          ICMP type
-        op(0x15, 0, 1, 9),      // jeq #9 ? accept : drop
-        op(0x06, 0, 0, 0xffff), // accept
-        op(0x06, 0, 0, 0),      // drop
-    ]
-}
-
 /// IPv4 over `AF_PACKET`: advertisements in, solicitations and requests out.
 #[derive(Debug)]
 pub struct IpSocket {
@@ -345,9 +194,8 @@ impl IpSocket {
     /// # Errors
     /// Not permitted, or the kernel refused the filter.
     pub fn open() -> io::Result<Self> {
-        let filter = advertisement_filter();
         Ok(IpSocket {
-            sock: PacketSocket::open(ETH_P_IP, Some(&filter))?,
+            sock: PacketSocket::icmp_listener(ICMP_AGENT_ADVERTISEMENT)?,
             buf: vec![0; 2048],
         })
     }
@@ -361,7 +209,7 @@ impl IpSocket {
             let Some(f) = self.sock.recv(&mut self.buf)? else {
                 return Ok(None);
             };
-            if f.pkttype == PACKET_OUTGOING {
+            if f.outgoing() {
                 continue;
             }
             let Some((source, ttl, icmp)) = parse_icmp(&self.buf[..f.len.min(self.buf.len())])
@@ -370,7 +218,7 @@ impl IpSocket {
             };
             return Ok(Some(ReceivedIcmp {
                 ifindex: f.ifindex,
-                link_layer: f.source,
+                link_layer: f.mac,
                 source,
                 ttl,
                 icmp: icmp.to_vec(),
@@ -389,7 +237,7 @@ impl IpSocket {
 
 impl AsRawFd for IpSocket {
     fn as_raw_fd(&self) -> RawFd {
-        self.sock.fd.as_raw_fd()
+        self.sock.as_raw_fd()
     }
 }
 
@@ -407,7 +255,7 @@ impl ArpSocket {
     /// Not permitted.
     pub fn open() -> io::Result<Self> {
         Ok(ArpSocket {
-            sock: PacketSocket::open(ETH_P_ARP, None)?,
+            sock: PacketSocket::all_interfaces(ETH_P_ARP)?,
             buf: [0; 256],
         })
     }
@@ -421,7 +269,7 @@ impl ArpSocket {
             let Some(f) = self.sock.recv(&mut self.buf)? else {
                 return Ok(None);
             };
-            if f.pkttype == PACKET_OUTGOING {
+            if f.outgoing() {
                 continue;
             }
             if let Some(a) = parse_arp(f.ifindex, &self.buf[..f.len.min(self.buf.len())]) {
@@ -456,7 +304,7 @@ impl ArpSocket {
 
 impl AsRawFd for ArpSocket {
     fn as_raw_fd(&self) -> RawFd {
-        self.sock.fd.as_raw_fd()
+        self.sock.as_raw_fd()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Link change detection: rtnetlink link notifications (`RTMGRP_LINK`). The kernel announces
+//! Link change detection (the mobile node's move detection): rtnetlink link notifications (`RTMGRP_LINK`). The kernel announces
 //! a carrier change as soon as its link watch runs (at once for a veth or a real NIC), so the
 //! mobile node learns of a move within a millisecond or so; the state is also re-read (a
 //! `RTM_GETLINK` dump on the same socket) at start, after a lost notification (`ENOBUFS`) and
@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use super::os::{bind, new_socket, setsockopt};
 
 const RTMGRP_LINK: u32 = 1;
 const RTM_NEWLINK: u16 = 16;
@@ -120,45 +122,19 @@ impl LinkMonitor {
     /// # Errors
     /// The netlink socket cannot be opened.
     pub fn open(watched: &[String]) -> io::Result<Self> {
-        // SAFETY: plain socket(2) call; the result is checked before use.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let size: libc::c_int = 1 << 20;
-        // SAFETY: the option value is a valid c_int of the size given.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
+        let fd = new_socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)?;
+        // A bigger queue makes a lost notification (ENOBUFS) rarer; not fatal if refused.
+        let _ = setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &((1 as libc::c_int) << 20),
+        );
         // SAFETY: sockaddr_nl is plain data; all-zero is a valid value.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
         sa.nl_groups = RTMGRP_LINK;
-        // SAFETY: `sa` is a valid sockaddr_nl of the given length.
-        let r = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sa as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        bind(fd.as_raw_fd(), &sa)?;
         let mut m = LinkMonitor {
             fd,
             watched: watched.to_vec(),
