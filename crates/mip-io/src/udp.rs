@@ -446,7 +446,9 @@ impl UdpEndpoint {
             h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
             h.msg_iov = &mut iovs[i];
             h.msg_iovlen = 1;
-            if !t.source.is_unspecified() {
+            // A socket bound to one address sends from it anyway: no control message (the
+            // kernel would copy and parse one per datagram for nothing).
+            if !t.source.is_unspecified() && t.source != *self.local.ip() {
                 // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and larger than
                 // CMSG_SPACE(sizeof(in_pktinfo)); the header and data are written within it.
                 unsafe { set_pktinfo(h, &mut cmsgs[i], t.source) };
