@@ -32,6 +32,11 @@ fn sh(cmd: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `MIP_TUN_OFFLOAD=0` runs the engines without the TUN offloads (one packet per read/write).
+fn offload() -> bool {
+    std::env::var("MIP_TUN_OFFLOAD").map_or(true, |v| v != "0")
+}
+
 struct Ns(String);
 
 impl Ns {
@@ -180,6 +185,7 @@ fn main() {
         let e = TunnelEngine::start(EngineConfig {
             tun_name: "mipt0".into(),
             cpu: Some(1),
+            offload: offload(),
             ..EngineConfig::default()
         })
         .unwrap();
@@ -246,6 +252,7 @@ fn main() {
     let eb = b.run(|| {
         TunnelEngine::start(EngineConfig {
             tun_name: "mipt1".into(),
+            offload: offload(),
             ..EngineConfig::default()
         })
         .unwrap()

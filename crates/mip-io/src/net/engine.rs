@@ -86,6 +86,10 @@ use super::broadcast::{
     classify, decrement_ttl, nest_to_home, BroadcastSocket, RateLimiter, Verdict,
 };
 use super::netlink::Netlink;
+use super::offload::{
+    finish_partial_checksum, segment_tcp4, Gro, Held, Push, VnetHdr, F_NEEDS_CSUM, GSO_ECN,
+    GSO_NONE, GSO_TCPV4, VNET_HDR_LEN,
+};
 use super::raw::{MmsgScratch, RawSocket};
 use super::sysctl;
 use super::tun::Tun;
@@ -194,6 +198,12 @@ pub struct EngineConfig {
     /// Home-link broadcasts forwarded into tunnels per second, at most (each may make several
     /// copies); see [`broadcast`](super::broadcast).
     pub broadcast_per_second: u32,
+    /// Open the TUN device with `IFF_VNET_HDR` and the checksum/TCP segmentation offloads
+    /// ([`Tun::open_offload`]): TCP super-segments are segmented by the engine before
+    /// encapsulation, and consecutive decapsulated TCP segments of a flow are coalesced
+    /// before they are written to the device (see [`offload`](super::offload)). Falls back
+    /// to one packet per read and write when the kernel refuses.
+    pub offload: bool,
 }
 
 impl Default for EngineConfig {
@@ -207,6 +217,7 @@ impl Default for EngineConfig {
             configure_sysctls: true,
             cpu: None,
             broadcast_per_second: 200,
+            offload: true,
         }
     }
 }
@@ -372,7 +383,16 @@ impl TunnelEngine {
     /// # Errors
     /// Not permitted (needs `CAP_NET_ADMIN` and `CAP_NET_RAW`), or the device cannot be made.
     pub fn start(config: EngineConfig) -> io::Result<Self> {
-        let tun = Tun::open(&config.tun_name, config.tun_mtu)?;
+        let tun = if config.offload {
+            Tun::open_offload(&config.tun_name, config.tun_mtu)?
+        } else {
+            Tun::open(&config.tun_name, config.tun_mtu)?
+        };
+        tracing::debug!(
+            tun = tun.name(),
+            offload = tun.vnet_hdr(),
+            "tunnel engine TUN device open"
+        );
         if config.configure_sysctls {
             sysctl::set_rp_filter(tun.name(), 0)?;
             sysctl::set_accept_local(tun.name(), true)?;
@@ -674,6 +694,10 @@ struct Worker {
     /// Broadcast copies: the nested (to the home address) form, and the encapsulated one.
     nest_buf: Vec<u8>,
     bcast_buf: Vec<u8>,
+    /// One segment of a TCP super-segment read from the TUN device (offload mode).
+    seg_buf: Vec<u8>,
+    /// Coalescing of decapsulated TCP segments (offload mode).
+    gro: Gro,
 }
 
 /// The largest packet the engine can emit into an output slot.
@@ -705,7 +729,7 @@ impl Worker {
             waker,
             t: Tables::default(),
             c: EngineCounters::default(),
-            inbuf: vec![0; 65536],
+            inbuf: vec![0; 65536 + 64],
             slots: (0..batch).map(|_| vec![0; slot]).collect(),
             pending: Vec::with_capacity(batch),
             rx_bufs: (0..rx_batch).map(|_| vec![0; RX_BUF]).collect(),
@@ -715,6 +739,8 @@ impl Worker {
             broadcast_limit: RateLimiter::new(broadcast_per_second),
             nest_buf: vec![0; 65536 + 64],
             bcast_buf: vec![0; 65536 + 128],
+            seg_buf: Vec::with_capacity(65536),
+            gro: Gro::new(),
         }
     }
 
@@ -1033,8 +1059,10 @@ impl Worker {
     // ------------------------------------------------------------- into the tunnels
 
     fn tun_readable(&mut self) {
+        let vnet = self.io.tun.vnet_hdr();
+        let mut buf = std::mem::take(&mut self.inbuf);
         for _ in 0..self.cfg.batch {
-            let n = match self.io.tun.read(&mut self.inbuf) {
+            let n = match self.io.tun.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -1043,18 +1071,61 @@ impl Worker {
                     break;
                 }
             };
-            self.c.tun_packets += 1;
-            self.encapsulate(n);
+            if !vnet {
+                self.c.tun_packets += 1;
+                self.encapsulate(&buf[..n]);
+                continue;
+            }
+            let Some(h) = VnetHdr::parse(&buf[..n]) else {
+                self.c.tun_packets += 1;
+                self.c.malformed += 1;
+                continue;
+            };
+            let packet = &mut buf[VNET_HDR_LEN..n];
+            match h.gso_type & !GSO_ECN {
+                GSO_NONE => {
+                    self.c.tun_packets += 1;
+                    if h.flags & F_NEEDS_CSUM != 0
+                        && !finish_partial_checksum(
+                            packet,
+                            usize::from(h.csum_start),
+                            usize::from(h.csum_offset),
+                        )
+                    {
+                        self.c.malformed += 1;
+                        continue;
+                    }
+                    self.encapsulate(packet);
+                }
+                GSO_TCPV4 => {
+                    let mut seg = std::mem::take(&mut self.seg_buf);
+                    let r = segment_tcp4(packet, usize::from(h.gso_size), &mut seg, |s| {
+                        self.c.tun_packets += 1;
+                        self.encapsulate(s);
+                    });
+                    self.seg_buf = seg;
+                    if r.is_err() {
+                        self.c.tun_packets += 1;
+                        self.c.malformed += 1;
+                    }
+                }
+                _ => {
+                    self.c.tun_packets += 1;
+                    self.c.malformed += 1;
+                }
+            }
         }
+        self.inbuf = buf;
         self.flush();
     }
 
-    /// Routes and encapsulates the packet in `inbuf[..n]` into output slots.
-    fn encapsulate(&mut self, n: usize) {
-        let ip = match Ipv4Packet::new_checked(&self.inbuf[..n]) {
+    /// Routes and encapsulates `packet` (read from the TUN device) into output slots.
+    fn encapsulate(&mut self, packet: &[u8]) {
+        let n = packet.len();
+        let ip = match Ipv4Packet::new_checked(packet) {
             Ok(p) => p,
             Err(_) => {
-                if n > 0 && self.inbuf[0] >> 4 == 6 {
+                if n > 0 && packet[0] >> 4 == 6 {
                     self.c.not_ipv4 += 1;
                 } else {
                     self.c.malformed += 1;
@@ -1095,7 +1166,7 @@ impl Worker {
                     &self.io.tun,
                     &mut self.icmp,
                     &mut self.c,
-                    &self.inbuf[..len],
+                    &packet[..len],
                     mtu,
                     local,
                 );
@@ -1106,7 +1177,7 @@ impl Worker {
             }
             let t = self.t.tunnels.get_mut(&id).expect("tunnel present");
             let slot = &mut self.slots[self.pending.len()];
-            let inner = &self.inbuf[..len];
+            let inner = &packet[..len];
             let outer = OuterHeader {
                 src: t.spec.local,
                 dst: t.spec.remote,
@@ -1364,6 +1435,12 @@ impl Worker {
     // ------------------------------------------------------------ out of the tunnels
 
     fn raw_readable(&mut self, index: usize) {
+        self.raw_batches(index);
+        let (tun, tunnels) = (&self.io.tun, &mut self.t.tunnels);
+        self.gro.flush(|h| write_held(tun, tunnels, h));
+    }
+
+    fn raw_batches(&mut self, index: usize) {
         let mut budget = self.cfg.batch;
         while budget > 0 {
             let n = match self.io.rx[index].recv_batch(
@@ -1438,12 +1515,40 @@ impl Worker {
             t.c.drop_ttl += 1;
             return;
         }
+        if self.io.tun.vnet_hdr() {
+            let (tun, tunnels) = (&self.io.tun, &mut self.t.tunnels);
+            if self.gro.push(id, inner, |h| write_held(tun, tunnels, h)) == Push::Held {
+                return;
+            }
+        }
+        let Some(t) = self.t.tunnels.get_mut(&id) else {
+            return;
+        };
         match self.io.tun.write(inner) {
             Ok(_) => {
                 t.c.rx_packets += 1;
                 t.c.rx_bytes += inner.len() as u64;
             }
             Err(_) => t.c.drop_write_error += 1,
+        }
+    }
+}
+
+/// Writes a (possibly coalesced) decapsulated packet to the TUN device and counts it.
+fn write_held(tun: &Tun, tunnels: &mut HashMap<TunnelId, Tunnel>, h: &mut Held) {
+    let mut ok = tun.write_vnet(&h.vnet_hdr().to_bytes(), &h.buf).is_ok();
+    if !ok && h.segments > 1 {
+        // The kernel refused the super-segment: write the segments one by one.
+        let mut scratch = Vec::with_capacity(2048);
+        ok = true;
+        h.resegment(&mut scratch, |s| ok &= tun.write(s).is_ok());
+    }
+    if let Some(t) = tunnels.get_mut(&h.tag) {
+        if ok {
+            t.c.rx_packets += h.segments as u64;
+            t.c.rx_bytes += h.inner_bytes() as u64;
+        } else {
+            t.c.drop_write_error += h.segments as u64;
         }
     }
 }

@@ -9,6 +9,8 @@
 //!   `ip_forward`, `proxy_arp`, `arp_accept`, `rp_filter`, `accept_local`.
 //! * [`arp`]: gratuitous ARP (request and reply forms) and an ARP capture socket.
 //! * [`tun`]: the TUN device.
+//! * [`offload`]: `virtio_net_hdr`, user-space TCP segmentation (TSO) and coalescing (GRO)
+//!   between the TUN device and the engine.
 //! * [`raw`]: the raw sockets, batched with `sendmmsg`/`recvmmsg`.
 //! * [`engine`]: the [`TunnelEngine`] thread — encapsulation by destination (or by source, for
 //!   reverse tunnels), decapsulation from accepted remotes, DF/MTU/ICMP handling, counters.
@@ -39,6 +41,7 @@ pub mod icmp;
 pub mod links;
 pub mod mn;
 pub mod netlink;
+pub mod offload;
 mod os;
 pub mod packet;
 pub mod raw;

@@ -4,13 +4,23 @@
 //!
 //! Opened with `ioctl(TUNSETIFF)` on `/dev/net/tun` (no crate). The device is not persistent:
 //! it disappears when the [`Tun`] is dropped, taking its routes with it.
+//!
+//! [`Tun::open_offload`] adds `IFF_VNET_HDR` and `TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4)`:
+//! every read and write is then prefixed by a `virtio_net_hdr`
+//! ([`VnetHdr`](super::offload::VnetHdr)); reads may be TCP super-segments of up to 64 KB with
+//! a partial checksum, and writes may be too (see [`offload`](super::offload)).
+//! [`Tun::read`] hands the header to the caller; [`Tun::write`] adds an empty one.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::netlink::Netlink;
+use super::offload::VNET_HDR_LEN;
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
+const TUN_F_CSUM: libc::c_ulong = 0x01;
+const TUN_F_TSO4: libc::c_ulong = 0x02;
 const IFNAMSIZ: usize = 16;
 
 /// An open TUN device. See the module documentation.
@@ -19,6 +29,7 @@ pub struct Tun {
     fd: OwnedFd,
     name: String,
     index: u32,
+    vnet: bool,
 }
 
 impl Tun {
@@ -30,6 +41,10 @@ impl Tun {
     /// `/dev/net/tun` is missing, the name is too long or taken by another kind of device, or
     /// not permitted.
     pub fn create(name: &str) -> io::Result<Tun> {
+        Tun::create_with(name, false)
+    }
+
+    fn create_with(name: &str, vnet: bool) -> io::Result<Tun> {
         if name.len() >= IFNAMSIZ || name.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -52,7 +67,10 @@ impl Tun {
         // struct ifreq: name[16], then a union whose first member here is `short ifr_flags`.
         let mut ifr = [0u8; 40];
         ifr[..name.len()].copy_from_slice(name.as_bytes());
-        let flags = (libc::IFF_TUN | libc::IFF_NO_PI) as i16;
+        let mut flags = (libc::IFF_TUN | libc::IFF_NO_PI) as i16;
+        if vnet {
+            flags |= libc::IFF_VNET_HDR as i16;
+        }
         ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
         // SAFETY: `ifr` is a 40-byte buffer laid out as struct ifreq, which TUNSETIFF reads and
         // writes (the kernel writes back the chosen name).
@@ -76,7 +94,23 @@ impl Tun {
                 format!("if_nametoindex {name}: {e}"),
             ));
         }
-        Ok(Tun { fd, name, index })
+        if vnet {
+            // SAFETY: TUNSETOFFLOAD takes its argument by value.
+            let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("TUNSETOFFLOAD {name}: {e}"),
+                ));
+            }
+        }
+        Ok(Tun {
+            fd,
+            name,
+            index,
+            vnet,
+        })
     }
 
     /// [`Tun::create`], then sets the MTU and brings the device up.
@@ -91,6 +125,34 @@ impl Tun {
         Ok(tun)
     }
 
+    /// [`Tun::open`] with `IFF_VNET_HDR` and the checksum and TCP segmentation offloads (see
+    /// the module documentation). When the kernel refuses them, falls back to [`Tun::open`]
+    /// (logged); [`Tun::vnet_hdr`] tells which one it got.
+    ///
+    /// # Errors
+    /// As [`Tun::open`].
+    pub fn open_offload(name: &str, mtu: u32) -> io::Result<Tun> {
+        let tun = match Tun::create_with(name, true) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(
+                    "TUN {name}: offloads (IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4) not available \
+                     ({e}); one packet per read and write"
+                );
+                return Tun::open(name, mtu);
+            }
+        };
+        let mut nl = Netlink::open()?;
+        nl.link_set_mtu(tun.index, mtu)?;
+        nl.link_set_up(tun.index, true)?;
+        Ok(tun)
+    }
+
+    /// Whether reads and writes carry a `virtio_net_hdr` ([`Tun::open_offload`]).
+    pub fn vnet_hdr(&self) -> bool {
+        self.vnet
+    }
+
     /// The device's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -101,7 +163,8 @@ impl Tun {
         self.index
     }
 
-    /// Reads one packet; `WouldBlock` when none is queued.
+    /// Reads one packet (after its `virtio_net_hdr` when [`Tun::vnet_hdr`]); `WouldBlock` when
+    /// none is queued.
     ///
     /// # Errors
     /// `WouldBlock`, or the device is gone.
@@ -121,8 +184,40 @@ impl Tun {
     /// # Errors
     /// The packet is malformed (`EINVAL`) or the device is down (`EIO`).
     pub fn write(&self, packet: &[u8]) -> io::Result<usize> {
+        if self.vnet {
+            return self
+                .write_vnet(&[0; VNET_HDR_LEN], packet)
+                .map(|n| n.saturating_sub(VNET_HDR_LEN));
+        }
         // SAFETY: `packet` is a valid buffer of the given length.
         let n = unsafe { libc::write(self.fd.as_raw_fd(), packet.as_ptr().cast(), packet.len()) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}
+
+impl Tun {
+    /// Writes `packet` after the `virtio_net_hdr` `hdr` (only on a [`Tun::vnet_hdr`] device),
+    /// with one `writev(2)`.
+    ///
+    /// # Errors
+    /// As [`Tun::write`].
+    pub fn write_vnet(&self, hdr: &[u8; VNET_HDR_LEN], packet: &[u8]) -> io::Result<usize> {
+        let iov = [
+            libc::iovec {
+                iov_base: hdr.as_ptr() as *mut libc::c_void,
+                iov_len: hdr.len(),
+            },
+            libc::iovec {
+                iov_base: packet.as_ptr() as *mut libc::c_void,
+                iov_len: packet.len(),
+            },
+        ];
+        // SAFETY: both iovecs describe live buffers of the lengths given.
+        let n = unsafe { libc::writev(self.fd.as_raw_fd(), iov.as_ptr(), 2) };
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
