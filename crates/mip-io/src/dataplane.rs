@@ -28,6 +28,14 @@ pub trait DataPlane: Send {
     /// The request could not be carried out.
     fn apply(&mut self, req: &DataPlaneRequest) -> io::Result<()>;
 
+    /// Carries out `reqs` in order, as [`DataPlane::apply`] on each would, and returns one
+    /// result per request. A data plane may group the work (the Linux one installs
+    /// consecutive host routes and proxy neighbours with a few netlink calls), keeping the
+    /// order in which requests take effect; a failure is still that request's alone.
+    fn apply_batch(&mut self, reqs: &[DataPlaneRequest]) -> Vec<io::Result<()>> {
+        reqs.iter().map(|r| self.apply(r)).collect()
+    }
+
     /// A name for logs and `show` output (`"logging"`, `"tun"`).
     fn kind(&self) -> &'static str;
 

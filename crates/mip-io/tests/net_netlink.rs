@@ -186,3 +186,57 @@ fn gratuitous_arp_reaches_the_other_side() {
     }
     assert!(neigh.contains(&want), "{neigh}");
 }
+
+#[test]
+fn batched_routes_each_get_their_own_result() {
+    if !require_root() {
+        return;
+    }
+    let n = Netns::new("nlbatch");
+    n.ip("link add v0 type veth peer name v1");
+    n.ip("link set v0 up");
+    n.ip("link set v1 up");
+    const N: usize = 5000;
+    const BAD: usize = 2345;
+    let results = n.run(|| {
+        let mut nl = Netlink::open().unwrap();
+        let v0 = nl.ifindex("v0").unwrap();
+        let routes: Vec<Route> = (0..N)
+            .map(|i| {
+                let a = Ipv4Addr::new(10, 99, (i / 250) as u8, (i % 250 + 1) as u8);
+                // One request the kernel must refuse: a device that does not exist.
+                Route::host_via_device(a, if i == BAD { 999_999 } else { v0 })
+            })
+            .collect();
+        let first = nl.routes_add(&routes);
+        // Again: every route but the bad one exists now (AlreadyExists), replace succeeds.
+        let again = nl.routes_add(&routes[..10]);
+        let replaced = nl.routes_replace(&routes[BAD - 1..=BAD + 1]);
+        (first, again, replaced)
+    });
+    let (first, again, replaced) = results;
+    assert_eq!(first.len(), N);
+    for (i, r) in first.iter().enumerate() {
+        if i == BAD {
+            let e = r.as_ref().unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "{e}");
+            let s = e.to_string();
+            assert!(
+                s.contains("add route 10.99.9.96/32 dev 999999") && s.contains("os error 19"),
+                "{s}"
+            );
+        } else {
+            assert!(r.is_ok(), "route {i}: {r:?}");
+        }
+    }
+    assert!(again
+        .iter()
+        .all(|r| r.as_ref().unwrap_err().kind() == std::io::ErrorKind::AlreadyExists));
+    assert!(replaced[0].is_ok() && replaced[1].is_err() && replaced[2].is_ok());
+    let table = n.ip("route show dev v0");
+    let count = table.lines().filter(|l| l.starts_with("10.99.")).count();
+    assert_eq!(count, N - 1, "routes in the kernel");
+    assert!(table.contains("10.99.0.1 "), "{table}");
+    assert!(table.contains("10.99.19.250 "), "{table}");
+    assert!(!table.contains("10.99.9.96 "), "{table}");
+}

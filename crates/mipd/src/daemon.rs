@@ -11,7 +11,7 @@
 //!         handle_request(now, source, local, payload) for each
 //!         flush:  1. every StoreOp of the batch -> ONE Store::apply (one write(2)):
 //!                    durable against a crash of the process before any reply leaves
-//!                 2. every DataPlaneRequest -> the data plane, in order
+//!                 2. every DataPlaneRequest -> ONE DataPlane::apply_batch, in order
 //!                 3. every reply -> ONE sendmmsg, each from the address it was sent to
 //!     expired bindings: handle_timeout, flush
 //!     control requests and signals from the channel: answer, flush
@@ -39,7 +39,7 @@ use std::time::{Duration, Instant, SystemTime};
 use mip_config::{Format, Loaded};
 use mip_control::views::ClearView;
 use mip_control::{BindingFilter, ClearBinding, HostFilter, Request, Response};
-use mip_ha::{BindingSelector, HaOptions, HomeAgent, StoreOp, Transmit};
+use mip_ha::{BindingSelector, DataPlaneRequest, HaOptions, HomeAgent, StoreOp, Transmit};
 use mip_io::{DataPlane, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, UdpOptions, BATCH};
 
 use mip_store::StoreError;
@@ -205,6 +205,7 @@ struct Daemon {
     recv: RecvBatch,
     ops: Vec<StoreOp>,
     tx: Vec<Transmit>,
+    requests: Vec<DataPlaneRequest>,
     stats: Stats,
     violations_seen: u64,
     violation_limit: RateLimit,
@@ -327,6 +328,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         recv: RecvBatch::new(),
         ops: Vec::with_capacity(2 * BATCH),
         tx: Vec::with_capacity(BATCH),
+        requests: Vec::with_capacity(4 * BATCH),
         stats: Stats::default(),
         violations_seen: 0,
         violation_limit: RateLimit::new(VIOLATION_LOG_PER_SEC),
@@ -502,15 +504,24 @@ impl Daemon {
                 None => durable = false,
             }
         }
-        let mut applied = false;
+        // In the order the core emitted them, as one batch: the data plane groups the kernel
+        // work (a restart restoring a million bindings re-emits a million host routes).
+        self.requests.clear();
         while let Some(req) = self.core.poll_dataplane() {
-            applied = true;
-            if let Err(e) = self.dataplane.apply(&req) {
-                self.stats.dataplane_failures += 1;
-                tracing::warn!(request = ?req, error = %e, "data-plane request failed");
-            }
+            self.requests.push(req);
         }
-        if applied {
+        if !self.requests.is_empty() {
+            let results = self.dataplane.apply_batch(&self.requests);
+            for (req, r) in self.requests.iter().zip(&results) {
+                if let Err(e) = r {
+                    self.stats.dataplane_failures += 1;
+                    tracing::warn!(request = ?req, error = %e, "data-plane request failed");
+                }
+            }
+            if self.requests.len() > 4 * BATCH {
+                // Do not keep a restart's million requests' worth of memory.
+                self.requests = Vec::new();
+            }
             if let Err(e) = self.dataplane.flush() {
                 tracing::warn!(error = %e, "data-plane flush failed");
             }

@@ -42,6 +42,15 @@ impl DataPlane for Tee {
         self.real.apply(req)
     }
 
+    fn apply_batch(&mut self, reqs: &[DataPlaneRequest]) -> Vec<io::Result<()>> {
+        if let Some(log) = self.log.as_mut() {
+            for req in reqs {
+                let _ = log.apply(req);
+            }
+        }
+        self.real.apply_batch(reqs)
+    }
+
     fn kind(&self) -> &'static str {
         self.real.kind()
     }

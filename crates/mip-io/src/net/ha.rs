@@ -13,7 +13,11 @@
 //! | `BroadcastForwarding` | enable: the engine listens for broadcasts on the request's home link (its subnet-directed broadcast addresses read now) and sends a copy of each into the binding's tunnel, nested (IP in IP to the home address first) unless `colocated` — see [`broadcast`](super::broadcast); disable: the copies stop, and the link is no longer listened on once no binding there has B. Without an interface (virtual home network) there are no broadcasts: accepted, nothing to do |
 //!
 //! Requests are applied synchronously; a failure is returned (and counted) and leaves what
-//! was already done in place. Dropping the data plane stops the engine (the TUN device and
+//! was already done in place. [`DataPlane::apply_batch`] does the same for many requests but
+//! writes the kernel's part of consecutive `AddHostRoute` and `ProxyArp` (enable) requests in
+//! netlink batches ([`Netlink::batch`]); the engine's part (tunnels, engine routes) is done
+//! request by request in order, and any other request first waits for the kernel batch
+//! queued before it, so requests take effect in the order they were emitted. Dropping the data plane stops the engine (the TUN device and
 //! its routes go with it) and removes the proxy neighbours it added.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -27,7 +31,7 @@ use super::broadcast::directed_broadcast;
 use super::engine::{
     BroadcastTarget, Encapsulation, EngineConfig, TunnelEngine, TunnelId, TunnelSpec,
 };
-use super::netlink::{Netlink, Route};
+use super::netlink::{Netlink, NlOp, Route};
 use super::sysctl;
 use crate::dataplane::{DataPlane, DataPlaneCounts};
 
@@ -347,17 +351,187 @@ impl LinuxHaDataPlane {
     }
 }
 
-impl DataPlane for LinuxHaDataPlane {
-    fn apply(&mut self, req: &DataPlaneRequest) -> io::Result<()> {
-        count(&mut self.counts, req);
-        let r = self.carry_out(req);
-        if let Err(e) = &r {
+/// Kernel requests (and engine routes) of a batch queued at most before they are carried out.
+const KERNEL_BATCH: usize = 32768;
+
+/// Engine routes of a run asked for at once (each caller waits for its answer; the engine
+/// thread answers all the commands queued when it wakes up).
+const ENGINE_CALLERS: usize = 32;
+
+/// Runs shorter than this are routed from the calling thread alone.
+const ENGINE_PARALLEL_MIN: usize = 256;
+
+/// What to record once a queued kernel request of a batch succeeded.
+enum Queued {
+    /// `AddHostRoute` number `.0` of the batch: its home address went through tunnel `.2`.
+    Route(usize, Ipv4Addr, TunnelId),
+    /// `ProxyArp` (enable) number `.0`: proxy neighbour `(.1, .2)` installed.
+    Proxy(usize, Ipv4Addr, u32),
+}
+
+/// The state of one [`DataPlane::apply_batch`].
+#[derive(Default)]
+struct Batch {
+    /// Consecutive `AddHostRoute`s whose engine route is still to be made: (request number,
+    /// home address, tunnel).
+    run: Vec<(usize, Ipv4Addr, TunnelId)>,
+    /// The tunnels of `run`.
+    run_tunnels: HashSet<TunnelId>,
+    /// Kernel requests queued, in request order, and what each settles.
+    ops: Vec<NlOp>,
+    queued: Vec<Queued>,
+}
+
+/// Engine routes for `run`, one result each, from several threads when the run is long.
+fn engine_routes(
+    engine: &TunnelEngine,
+    run: &[(usize, Ipv4Addr, TunnelId)],
+) -> Vec<io::Result<()>> {
+    let route = |&(_, home, tunnel): &(usize, Ipv4Addr, TunnelId)| engine.route(home, tunnel);
+    if run.len() < ENGINE_PARALLEL_MIN {
+        return run.iter().map(route).collect();
+    }
+    let per = run.len().div_ceil(ENGINE_CALLERS);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = run
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(route).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(io::Error::other("engine caller panicked"))])
+            })
+            .collect()
+    })
+}
+
+impl LinuxHaDataPlane {
+    /// Makes the engine routes of the pending run; queues the kernel route of each that
+    /// succeeded.
+    fn run_engine_routes(&mut self, b: &mut Batch, results: &mut [io::Result<()>]) {
+        if b.run.is_empty() {
+            return;
+        }
+        let answers = engine_routes(&self.engine, &b.run);
+        let mut answers = answers.into_iter();
+        for &(i, home, tunnel) in &b.run {
+            match answers
+                .next()
+                .unwrap_or_else(|| Err(io::Error::other("engine route: no answer")))
+            {
+                Ok(()) => {
+                    b.ops.push(NlOp::RouteReplace(self.host_route(home)));
+                    b.queued.push(Queued::Route(i, home, tunnel));
+                }
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        b.run.clear();
+        b.run_tunnels.clear();
+    }
+
+    /// Sends the queued kernel requests of a batch and settles their requests' results.
+    fn send_queued(&mut self, b: &mut Batch, results: &mut [io::Result<()>]) {
+        if b.ops.is_empty() {
+            return;
+        }
+        let answers = self.nl.batch(&b.ops);
+        for (q, answer) in b.queued.drain(..).zip(answers) {
+            match (q, answer) {
+                (Queued::Route(_, home, tunnel), Ok(())) => {
+                    self.routes.entry(home).or_default().insert(tunnel);
+                }
+                (Queued::Proxy(_, address, ifindex), Ok(())) => {
+                    self.proxies.insert((address, ifindex));
+                }
+                (Queued::Route(i, ..) | Queued::Proxy(i, ..), Err(e)) => results[i] = Err(e),
+            }
+        }
+        b.ops.clear();
+    }
+
+    fn note(&mut self, req: &DataPlaneRequest, r: &io::Result<()>) {
+        if let Err(e) = r {
             self.counts.failed += 1;
             tracing::warn!(target: "mip_io::net", request = ?req, error = %e, "data-plane request failed");
         } else {
             tracing::debug!(target: "mip_io::net", request = ?req, "data-plane request applied");
         }
+    }
+}
+
+impl DataPlane for LinuxHaDataPlane {
+    fn apply(&mut self, req: &DataPlaneRequest) -> io::Result<()> {
+        count(&mut self.counts, req);
+        let r = self.carry_out(req);
+        self.note(req, &r);
         r
+    }
+
+    fn apply_batch(&mut self, reqs: &[DataPlaneRequest]) -> Vec<io::Result<()>> {
+        let mut results: Vec<io::Result<()>> = Vec::with_capacity(reqs.len());
+        let mut b = Batch::default();
+        // Interface names of proxy requests resolved during this batch.
+        let mut ifindexes: HashMap<&str, u32> = HashMap::new();
+        for (i, req) in reqs.iter().enumerate() {
+            count(&mut self.counts, req);
+            let r = match req {
+                // Engine only. Done now, ahead of the engine routes still pending, unless one
+                // of them uses this tunnel id (then it would have failed without the tunnel).
+                DataPlaneRequest::AddTunnel { tunnel, .. } => {
+                    if b.run_tunnels.contains(&tunnel.0) {
+                        self.run_engine_routes(&mut b, &mut results);
+                    }
+                    self.carry_out(req)
+                }
+                DataPlaneRequest::AddHostRoute {
+                    home_address,
+                    tunnel,
+                } => {
+                    b.run.push((i, *home_address, tunnel.0));
+                    b.run_tunnels.insert(tunnel.0);
+                    Ok(()) // settled when the run and the kernel batch are done
+                }
+                DataPlaneRequest::ProxyArp {
+                    address,
+                    interface,
+                    enable: true,
+                } => {
+                    self.run_engine_routes(&mut b, &mut results);
+                    let ifindex = match ifindexes.get(interface.as_str()) {
+                        Some(&x) => Ok(x),
+                        None => self.nl.ifindex(interface).inspect(|&x| {
+                            ifindexes.insert(interface, x);
+                        }),
+                    };
+                    ifindex.map(|ifindex| {
+                        b.ops.push(NlOp::ProxyAdd(ifindex, *address));
+                        b.queued.push(Queued::Proxy(i, *address, ifindex));
+                    })
+                }
+                // Anything else acts after everything queued before it.
+                _ => {
+                    self.run_engine_routes(&mut b, &mut results);
+                    self.send_queued(&mut b, &mut results);
+                    self.carry_out(req)
+                }
+            };
+            results.push(r);
+            if b.run.len() >= KERNEL_BATCH {
+                self.run_engine_routes(&mut b, &mut results);
+            }
+            if b.ops.len() >= KERNEL_BATCH {
+                self.send_queued(&mut b, &mut results);
+            }
+        }
+        self.run_engine_routes(&mut b, &mut results);
+        self.send_queued(&mut b, &mut results);
+        for (req, r) in reqs.iter().zip(&results) {
+            self.note(req, r);
+        }
+        results
     }
 
     fn kind(&self) -> &'static str {

@@ -6,6 +6,10 @@
 //! (each thread or component owns its own [`Netlink`]). The socket is created in the network
 //! namespace of the calling thread.
 //!
+//! Many routes or proxy neighbours at once (a restart restoring a million bindings) go through
+//! [`Netlink::batch`]: up to [`MAX_IN_FLIGHT`] requests per `send`, the kernel answering only
+//! failures and the last request, each failure mapped back to its request by sequence number.
+//!
 //! Every error names the operation and carries the kernel's errno (its [`io::ErrorKind`] is the
 //! errno's: `EEXIST` is `AlreadyExists`; `ENOENT`, `ESRCH` and `ENODEV` are `NotFound`) and, when the kernel
 //! sends one (`NETLINK_EXT_ACK`), its extended message:
@@ -143,6 +147,67 @@ impl Route {
             s += &format!(" dev {d}");
         }
         s + &format!(" table {}", self.table)
+    }
+}
+
+/// Most requests [`Netlink::batch`] keeps in flight at once.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// Receive buffer asked for (`SO_RCVBUFFORCE`, else `SO_RCVBUF` up to `rmem_max`), so that
+/// the answers to a batch are not dropped.
+const RCVBUF: i32 = 4 << 20;
+
+/// One request of a [`Netlink::batch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NlOp {
+    /// [`Netlink::route_replace`].
+    RouteReplace(Route),
+    /// [`Netlink::route_add`].
+    RouteAdd(Route),
+    /// [`Netlink::route_delete`].
+    RouteDelete(Route),
+    /// [`Netlink::proxy_add`]: `(ifindex, address)`.
+    ProxyAdd(u32, Ipv4Addr),
+    /// [`Netlink::proxy_delete`]: `(ifindex, address)`.
+    ProxyDelete(u32, Ipv4Addr),
+}
+
+impl NlOp {
+    fn msg(&self) -> Msg {
+        match self {
+            NlOp::RouteReplace(r) => {
+                Netlink::route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r)
+            }
+            NlOp::RouteAdd(r) => Netlink::route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r),
+            NlOp::RouteDelete(r) => Netlink::route_msg(RTM_DELROUTE, 0, r),
+            NlOp::ProxyAdd(ifindex, address) => {
+                let mut m = Netlink::neigh_msg(
+                    RTM_NEWNEIGH,
+                    NLM_F_CREATE | NLM_F_REPLACE,
+                    *ifindex,
+                    NUD_PERMANENT,
+                    NTF_PROXY,
+                );
+                m.attr(NDA_DST, &address.octets());
+                m
+            }
+            NlOp::ProxyDelete(ifindex, address) => {
+                let mut m = Netlink::neigh_msg(RTM_DELNEIGH, 0, *ifindex, 0, NTF_PROXY);
+                m.attr(NDA_DST, &address.octets());
+                m
+            }
+        }
+    }
+
+    /// What the single-request call would name in its error.
+    fn describe(&self) -> String {
+        match self {
+            NlOp::RouteReplace(r) => format!("replace route {}", r.describe()),
+            NlOp::RouteAdd(r) => format!("add route {}", r.describe()),
+            NlOp::RouteDelete(r) => format!("delete route {}", r.describe()),
+            NlOp::ProxyAdd(i, a) => format!("add proxy neighbour {a} dev {i}"),
+            NlOp::ProxyDelete(i, a) => format!("delete proxy neighbour {a} dev {i}"),
+        }
     }
 }
 
@@ -456,6 +521,12 @@ impl Netlink {
         // Extended error messages, and errors that do not echo the whole request.
         let _ = setsockopt_int(fd.as_raw_fd(), libc::SOL_NETLINK, 11, 1); // NETLINK_EXT_ACK
         let _ = setsockopt_int(fd.as_raw_fd(), libc::SOL_NETLINK, 10, 1); // NETLINK_CAP_ACK
+
+        // Room for the answers to a batch: forced beyond rmem_max with CAP_NET_ADMIN.
+        let raw = fd.as_raw_fd();
+        if setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RCVBUF).is_err() {
+            let _ = setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_RCVBUF, RCVBUF);
+        }
         let tv = libc::timeval {
             tv_sec: 5,
             tv_usec: 0,
@@ -564,6 +635,159 @@ impl Netlink {
                 return Ok(());
             }
         }
+    }
+
+    // ----------------------------------------------------------------- batches
+
+    /// How many requests of a batch are in flight at once: what the receive buffer can hold
+    /// as error answers (each an skb of about a kilobyte), at most [`MAX_IN_FLIGHT`].
+    fn in_flight(&self) -> usize {
+        let mut v: i32 = 0;
+        let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+        // SAFETY: `v` and `len` outlive the call and describe a valid i32 buffer.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut v as *mut i32).cast(),
+                &mut len,
+            )
+        };
+        let rcvbuf = if r == 0 && v > 0 { v as usize } else { 212_992 };
+        (rcvbuf / 2048).clamp(16, MAX_IN_FLIGHT)
+    }
+
+    /// Carries out many requests with few system calls (see [`NlOp`]): up to
+    /// [`MAX_IN_FLIGHT`] requests are written with one `send`, only the last one asking for an
+    /// acknowledgement; the kernel handles them in order and answers a failure with an error
+    /// carrying the failed request's sequence number, so every failure is mapped back to its
+    /// request. Returns one result per request, in order, each error naming its request as
+    /// the single-request calls do (`netlink add route 10.0.0.9/32 dev 7 table 254: ...`).
+    ///
+    /// A request whose answer cannot be known (the send failed, an answer was lost because
+    /// the receive buffer overflowed, no answer before the receive timeout) gets an error
+    /// too: none is ever reported as done without the kernel having said so.
+    pub fn batch(&mut self, ops: &[NlOp]) -> Vec<io::Result<()>> {
+        let mut out: Vec<io::Result<()>> = Vec::with_capacity(ops.len());
+        let chunk = self.in_flight();
+        let mut buf = Vec::with_capacity(chunk * 64);
+        for part in ops.chunks(chunk) {
+            self.batch_chunk(part, ops.len(), &mut buf, &mut out);
+        }
+        out
+    }
+
+    fn batch_chunk(
+        &mut self,
+        ops: &[NlOp],
+        total: usize,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<io::Result<()>>,
+    ) {
+        let first = out.len();
+        let base = self.seq.wrapping_add(1);
+        buf.clear();
+        for (i, op) in ops.iter().enumerate() {
+            let mut m = op.msg();
+            if i + 1 == ops.len() {
+                let flags = ne_u16(&m.buf, 6) | NLM_F_ACK;
+                m.buf[6..8].copy_from_slice(&flags.to_ne_bytes());
+            }
+            buf.extend_from_slice(m.finish(base.wrapping_add(i as u32)));
+        }
+        self.seq = base.wrapping_add(ops.len() as u32 - 1);
+        // None: no answer yet; an error only comes for a failure, the acknowledgement for the
+        // last request says the kernel is done with the whole chunk.
+        let mut results: Vec<Option<io::Result<()>>> = (0..ops.len()).map(|_| None).collect();
+        // SAFETY: `buf` is a valid buffer of the given length; the kernel address is implied
+        // by the bound netlink socket.
+        let n = unsafe { libc::send(self.fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0) };
+        // Why some requests may have no answer: the send failed, the receive failed (timeout),
+        // or answers were dropped (ENOBUFS: the receive buffer overflowed).
+        let mut failure: Option<io::Error> = None;
+        let mut lost = false;
+        let mut done = false;
+        if n < 0 {
+            failure = Some(io::Error::last_os_error());
+        } else {
+            while !done {
+                // SAFETY: `rbuf` is a valid writable buffer of the given length.
+                let n = unsafe {
+                    libc::recv(
+                        self.fd.as_raw_fd(),
+                        self.rbuf.as_mut_ptr().cast(),
+                        self.rbuf.len(),
+                        0,
+                    )
+                };
+                if n < 0 {
+                    let e = io::Error::last_os_error();
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => continue,
+                        Some(libc::ENOBUFS) => {
+                            // Answers were dropped; the final acknowledgement may still come.
+                            lost = true;
+                            failure = Some(e);
+                            continue;
+                        }
+                        _ => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                for m in messages(&self.rbuf[..n as usize]) {
+                    let i = m.seq.wrapping_sub(base) as usize;
+                    if m.ty != NLMSG_ERROR || i >= ops.len() {
+                        continue; // an answer to an earlier request that timed out
+                    }
+                    results[i] = Some(decode_error(&ops[i].describe(), m.flags, m.payload));
+                    done |= i + 1 == ops.len();
+                }
+            }
+        }
+        // The kernel answers in order and only failures (and the last request) are answered:
+        // a request without an answer before an answered one succeeded, unless answers were
+        // lost.
+        let last_answered = if lost {
+            None
+        } else if done {
+            Some(ops.len())
+        } else {
+            results.iter().rposition(Option::is_some)
+        };
+        for (i, r) in results.into_iter().enumerate() {
+            out.push(match r {
+                Some(r) => r,
+                None if last_answered.is_some_and(|l| i < l) => Ok(()),
+                None => {
+                    let e = failure
+                        .as_ref()
+                        .map_or_else(|| "no answer".to_owned(), ToString::to_string);
+                    Err(io::Error::other(format!(
+                        "netlink {}: outcome unknown (request {} of a batch of {}): {e}",
+                        ops[i].describe(),
+                        first + i + 1,
+                        total
+                    )))
+                }
+            });
+        }
+    }
+
+    /// Installs many routes with replace semantics ([`Netlink::route_replace`]) in batches
+    /// ([`Netlink::batch`]); one result per route.
+    pub fn routes_replace(&mut self, routes: &[Route]) -> Vec<io::Result<()>> {
+        let ops: Vec<NlOp> = routes.iter().cloned().map(NlOp::RouteReplace).collect();
+        self.batch(&ops)
+    }
+
+    /// Installs many routes, each failing with `AlreadyExists` if its prefix has one
+    /// ([`Netlink::route_add`]), in batches ([`Netlink::batch`]); one result per route.
+    pub fn routes_add(&mut self, routes: &[Route]) -> Vec<io::Result<()>> {
+        let ops: Vec<NlOp> = routes.iter().cloned().map(NlOp::RouteAdd).collect();
+        self.batch(&ops)
     }
 
     // ---------------------------------------------------------------- routes
