@@ -307,3 +307,70 @@ fn minimal_encapsulation() {
     assert_eq!(a.drop_decap_error + b.drop_decap_error, 0);
     let _ = (&lab.a, &lab.b);
 }
+
+#[test]
+fn route_many_answers_each_route_in_one_request() {
+    if !require_root() {
+        return;
+    }
+    let ns = Netns::new("m");
+    let e = start_engine(&ns, "mipt2");
+    for (id, remote) in [(1, B_A), (2, C)] {
+        e.add_tunnel(
+            id,
+            TunnelSpec {
+                local: A_B,
+                remote,
+                encapsulation: Encapsulation::IpIp,
+                mtu: Some(1480),
+            },
+        )
+        .unwrap();
+    }
+    let (h1, h2, h3) = (
+        Ipv4Addr::new(10, 9, 0, 1),
+        Ipv4Addr::new(10, 9, 0, 2),
+        Ipv4Addr::new(10, 9, 0, 3),
+    );
+    assert!(e.route_many(&[]).is_empty());
+
+    // An unknown tunnel in the middle fails alone, with the error `route` gives; the rest
+    // (a repeated route included) succeed.
+    let r = e.route_many(&[(h1, 1), (h2, 99), (h3, 2), (h1, 1), (h3, 1)]);
+    assert_eq!(r.len(), 5);
+    assert!(
+        r[0].is_ok() && r[2].is_ok() && r[3].is_ok() && r[4].is_ok(),
+        "{r:?}"
+    );
+    let err = r[1].as_ref().unwrap_err();
+    let single = e.route(h2, 99).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(err.kind(), single.kind());
+    assert_eq!(err.to_string(), single.to_string());
+    assert_eq!(
+        e.stats().unwrap().routes,
+        vec![(h1, 1), (h3, 1), (h3, 2)],
+        "a route per success, none for the failure"
+    );
+
+    // And back: a route that is not there fails alone, like `unroute`.
+    let r = e.unroute_many(&[(h1, 1), (h2, 1), (h3, 2)]);
+    assert_eq!(r.len(), 3);
+    assert!(r[0].is_ok() && r[2].is_ok(), "{r:?}");
+    assert_eq!(
+        r[1].as_ref().unwrap_err().to_string(),
+        e.unroute(h2, 1).unwrap_err().to_string()
+    );
+    assert_eq!(e.stats().unwrap().routes, vec![(h3, 1)]);
+
+    // Many routes in one request.
+    let many: Vec<_> = (0..100_000u32)
+        .map(|i| (Ipv4Addr::from(0x0a80_0000 + i), 1 + i % 2))
+        .collect();
+    let r = e.route_many(&many);
+    assert_eq!(r.len(), many.len());
+    assert!(r.iter().all(Result::is_ok));
+    assert_eq!(e.stats().unwrap().routes.len(), many.len() + 1);
+    assert!(e.unroute_many(&many).iter().all(Result::is_ok));
+    assert_eq!(e.stats().unwrap().routes, vec![(h3, 1)]);
+}

@@ -353,6 +353,12 @@ enum Command {
     AddTunnel(TunnelId, TunnelSpec, Reply<u16>),
     RemoveTunnel(TunnelId, Reply<()>),
     Route(Ipv4Addr, TunnelId, bool, Reply<()>),
+    /// Many `Route`s with one answer (one result per route, in order).
+    Routes(
+        Vec<(Ipv4Addr, TunnelId)>,
+        bool,
+        mpsc::SyncSender<Vec<io::Result<()>>>,
+    ),
     SourceRoute(Ipv4Addr, TunnelId, bool, Reply<()>),
     Accept(Ipv4Addr, TunnelId, bool, Reply<()>),
     SetMtu(TunnelId, u16, Reply<()>),
@@ -513,6 +519,40 @@ impl TunnelEngine {
         self.call(|r| Command::Route(destination, id, false, r))
     }
 
+    /// [`TunnelEngine::route`] for each of `routes`, in order, in one request to the engine
+    /// thread (one wake-up, one answer): one result per route, with the errors of `route`.
+    /// If the engine has stopped, every result is that error.
+    pub fn route_many(&self, routes: &[(Ipv4Addr, TunnelId)]) -> Vec<io::Result<()>> {
+        self.routes(routes, true)
+    }
+
+    /// [`TunnelEngine::unroute`] for each of `routes`, like [`TunnelEngine::route_many`].
+    pub fn unroute_many(&self, routes: &[(Ipv4Addr, TunnelId)]) -> Vec<io::Result<()>> {
+        self.routes(routes, false)
+    }
+
+    fn routes(&self, routes: &[(Ipv4Addr, TunnelId)], add: bool) -> Vec<io::Result<()>> {
+        if routes.is_empty() {
+            return Vec::new();
+        }
+        let stopped = || {
+            routes
+                .iter()
+                .map(|_| Err(io::Error::other("tunnel engine stopped")))
+                .collect()
+        };
+        let (tx, rx) = mpsc::sync_channel(1);
+        if self
+            .commands
+            .send(Command::Routes(routes.to_vec(), add, tx))
+            .is_err()
+        {
+            return stopped();
+        }
+        self.wake();
+        rx.recv().unwrap_or_else(|_| stopped())
+    }
+
     /// Packets *from* `source` read from the TUN device (and with no destination route) go
     /// through tunnel `id`: reverse tunnelling (RFC 3024) at a foreign agent, or a co-located
     /// mobile node's own packets. Replaces an earlier source route for `source`.
@@ -633,6 +673,34 @@ struct Tables {
     source_routes: HashMap<Ipv4Addr, TunnelId>,
     accept: HashMap<(Ipv4Addr, u8), TunnelId>,
     broadcast: Vec<BroadcastTarget>,
+}
+
+impl Tables {
+    /// Adds (`add`) or removes the route of `dst` through tunnel `id`.
+    fn route(&mut self, dst: Ipv4Addr, id: TunnelId, add: bool) -> io::Result<()> {
+        if add {
+            if self.tunnels.contains_key(&id) {
+                let v = self.routes.entry(dst).or_default();
+                if !v.contains(&id) {
+                    v.push(id);
+                }
+                Ok(())
+            } else {
+                Err(not_found(format!("route {dst} via missing tunnel {id}")))
+            }
+        } else {
+            match self.routes.get_mut(&dst) {
+                Some(v) if v.contains(&id) => {
+                    v.retain(|x| *x != id);
+                    if v.is_empty() {
+                        self.routes.remove(&dst);
+                    }
+                    Ok(())
+                }
+                _ => Err(not_found(format!("no route {dst} via tunnel {id}"))),
+            }
+        }
+    }
 }
 
 /// A home link listened on for broadcasts.
@@ -879,28 +947,13 @@ impl Worker {
                 let _ = reply.send(r);
             }
             Command::Route(dst, id, add, reply) => {
-                let r = if add {
-                    if t.tunnels.contains_key(&id) {
-                        let v = t.routes.entry(dst).or_default();
-                        if !v.contains(&id) {
-                            v.push(id);
-                        }
-                        Ok(())
-                    } else {
-                        Err(not_found(format!("route {dst} via missing tunnel {id}")))
-                    }
-                } else {
-                    match t.routes.get_mut(&dst) {
-                        Some(v) if v.contains(&id) => {
-                            v.retain(|x| *x != id);
-                            if v.is_empty() {
-                                t.routes.remove(&dst);
-                            }
-                            Ok(())
-                        }
-                        _ => Err(not_found(format!("no route {dst} via tunnel {id}"))),
-                    }
-                };
+                let _ = reply.send(t.route(dst, id, add));
+            }
+            Command::Routes(routes, add, reply) => {
+                let r = routes
+                    .into_iter()
+                    .map(|(dst, id)| t.route(dst, id, add))
+                    .collect();
                 let _ = reply.send(r);
             }
             Command::SourceRoute(src, id, add, reply) => {

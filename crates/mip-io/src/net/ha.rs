@@ -354,13 +354,6 @@ impl LinuxHaDataPlane {
 /// Kernel requests (and engine routes) of a batch queued at most before they are carried out.
 const KERNEL_BATCH: usize = 32768;
 
-/// Engine routes of a run asked for at once (each caller waits for its answer; the engine
-/// thread answers all the commands queued when it wakes up).
-const ENGINE_CALLERS: usize = 32;
-
-/// Runs shorter than this are routed from the calling thread alone.
-const ENGINE_PARALLEL_MIN: usize = 256;
-
 /// What to record once a queued kernel request of a batch succeeded.
 enum Queued {
     /// `AddHostRoute` number `.0` of the batch: its home address went through tunnel `.2`.
@@ -382,39 +375,19 @@ struct Batch {
     queued: Vec<Queued>,
 }
 
-/// Engine routes for `run`, one result each, from several threads when the run is long.
-fn engine_routes(
-    engine: &TunnelEngine,
-    run: &[(usize, Ipv4Addr, TunnelId)],
-) -> Vec<io::Result<()>> {
-    let route = |&(_, home, tunnel): &(usize, Ipv4Addr, TunnelId)| engine.route(home, tunnel);
-    if run.len() < ENGINE_PARALLEL_MIN {
-        return run.iter().map(route).collect();
-    }
-    let per = run.len().div_ceil(ENGINE_CALLERS);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = run
-            .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(route).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![Err(io::Error::other("engine caller panicked"))])
-            })
-            .collect()
-    })
-}
-
 impl LinuxHaDataPlane {
-    /// Makes the engine routes of the pending run; queues the kernel route of each that
-    /// succeeded.
+    /// Makes the engine routes of the pending run in one engine request; queues the kernel
+    /// route of each that succeeded.
     fn run_engine_routes(&mut self, b: &mut Batch, results: &mut [io::Result<()>]) {
         if b.run.is_empty() {
             return;
         }
-        let answers = engine_routes(&self.engine, &b.run);
+        let routes: Vec<_> = b
+            .run
+            .iter()
+            .map(|&(_, home, tunnel)| (home, tunnel))
+            .collect();
+        let answers = self.engine.route_many(&routes);
         let mut answers = answers.into_iter();
         for &(i, home, tunnel) in &b.run {
             match answers
