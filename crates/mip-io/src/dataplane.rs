@@ -46,6 +46,29 @@ pub trait DataPlane: Send {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Traffic through each tunnel now installed, by the core's tunnel id, for
+    /// `show ip mobile tunnel`. The default (and [`LoggingDataPlane`], which carries no
+    /// traffic) returns nothing: the tunnels' counters then show 0. A data plane that cannot
+    /// read its counters at the moment also returns nothing.
+    fn tunnel_counters(&self) -> Vec<(TunnelId, TunnelTraffic)> {
+        Vec::new()
+    }
+}
+
+/// Traffic through one tunnel since it was installed ([`DataPlane::tunnel_counters`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TunnelTraffic {
+    /// Packets decapsulated and delivered (reverse-tunnelled traffic).
+    pub packets_in: u64,
+    /// Their inner bytes.
+    pub bytes_in: u64,
+    /// Encapsulated packets received and dropped (malformed, wrong key, inner TTL 0).
+    pub drops_in: u64,
+    /// Packets encapsulated and sent.
+    pub packets_out: u64,
+    /// Their inner bytes.
+    pub bytes_out: u64,
 }
 
 /// Requests seen, by kind, and failures.

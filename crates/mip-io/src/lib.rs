@@ -29,6 +29,8 @@ pub mod poll;
 pub mod sys;
 pub mod udp;
 
-pub use dataplane::{DataPlane, DataPlaneCounts, DataPlaneState, LoggingDataPlane, ModelTunnel};
+pub use dataplane::{
+    DataPlane, DataPlaneCounts, DataPlaneState, LoggingDataPlane, ModelTunnel, TunnelTraffic,
+};
 pub use poll::{Poller, Readiness, Waker};
 pub use udp::{Datagram, RecvBatch, SendReport, UdpEndpoint, UdpOptions, BATCH, MAX_DATAGRAM};

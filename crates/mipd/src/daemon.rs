@@ -711,7 +711,8 @@ impl Daemon {
             Request::ShowTunnel => {
                 let bindings = self.core.bindings(now);
                 let reverse = self.config.config.home_agent.reverse_tunnel;
-                later(move || views::tunnels(&bindings, reverse))
+                let counters = self.dataplane.tunnel_counters();
+                later(move || views::tunnels(&bindings, reverse, &counters))
             }
             Request::ClearBinding { selector } => {
                 let selector = match selector {

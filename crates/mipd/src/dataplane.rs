@@ -6,7 +6,7 @@
 //!   request is also recorded by the logging data plane (its JSON lines), while the result
 //!   that counts is the real one.
 //! * `log`: [`LoggingDataPlane`] alone: requests are logged, counted and modelled, nothing is
-//!   installed.
+//!   installed; no traffic is carried, so `show ip mobile tunnel` shows every counter as 0.
 //!
 //! When `tun` was the default (not asked for) and the data plane cannot start (no
 //! `CAP_NET_ADMIN`, no TUN), the daemon says so and runs with `log`; when `--dataplane tun` was
@@ -19,9 +19,9 @@
 use std::io;
 
 use mip_config::{Config, HomeLocation};
-use mip_ha::DataPlaneRequest;
+use mip_ha::{DataPlaneRequest, TunnelId};
 use mip_io::net::{HaDataPlaneConfig, LinuxHaDataPlane};
-use mip_io::{DataPlane, DataPlaneCounts, LoggingDataPlane};
+use mip_io::{DataPlane, DataPlaneCounts, LoggingDataPlane, TunnelTraffic};
 
 use crate::args::DataplaneKind;
 use crate::daemon::DaemonError;
@@ -57,6 +57,10 @@ impl DataPlane for Tee {
 
     fn counts(&self) -> DataPlaneCounts {
         self.real.counts()
+    }
+
+    fn tunnel_counters(&self) -> Vec<(TunnelId, TunnelTraffic)> {
+        self.real.tunnel_counters()
     }
 
     fn flush(&mut self) -> io::Result<()> {

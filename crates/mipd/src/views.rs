@@ -14,7 +14,8 @@ use mip_control::views::{
     TunnelView, ViolationList, ViolationReasonView, ViolationView,
 };
 use mip_control::{PeerKind, SecureTarget};
-use mip_ha::{BindingSnapshot, Counters, HostCounters, Violation, ViolationReason};
+use mip_ha::{BindingSnapshot, Counters, HostCounters, TunnelId, Violation, ViolationReason};
+use mip_io::TunnelTraffic;
 use mip_security::{Algorithm, ReplayProtection};
 use mip_wire::ident::Identification;
 
@@ -474,8 +475,14 @@ pub fn globals(
     }
 }
 
-/// `show ip mobile tunnel`: the tunnels in use, from the bindings.
-pub fn tunnels(bindings: &[BindingSnapshot], reverse_allowed: bool) -> TunnelList {
+/// `show ip mobile tunnel`: the tunnels in use, from the bindings, with the data plane's
+/// traffic counters ([`DataPlane::tunnel_counters`](mip_io::DataPlane::tunnel_counters)) for
+/// those it has; the others (all of them with `--dataplane log`) show 0.
+pub fn tunnels(
+    bindings: &[BindingSnapshot],
+    reverse_allowed: bool,
+    counters: &[(TunnelId, TunnelTraffic)],
+) -> TunnelList {
     let mut by_id: BTreeMap<u32, TunnelView> = BTreeMap::new();
     for b in bindings {
         by_id
@@ -497,6 +504,15 @@ pub fn tunnels(bindings: &[BindingSnapshot], reverse_allowed: bool) -> TunnelLis
                 bytes_out: 0,
             })
             .users += 1;
+    }
+    for (id, c) in counters {
+        if let Some(v) = by_id.get_mut(&id.0) {
+            v.packets_in = c.packets_in;
+            v.bytes_in = c.bytes_in;
+            v.drops_in = c.drops_in;
+            v.packets_out = c.packets_out;
+            v.bytes_out = c.bytes_out;
+        }
     }
     TunnelList {
         total: by_id.len() as u64,

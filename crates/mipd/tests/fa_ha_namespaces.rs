@@ -614,6 +614,26 @@ algorithm = "hmac-md5"
     assert!(ha_ns.ip("route show").contains("10.10.0.10 dev mipt"));
     tcp_exchange(&c, &m, 5001);
 
+    // The home agent's tunnel carries the engine's counters (reset by the restart): the
+    // correspondent's side encapsulated towards the foreign agent, the node's side
+    // reverse-tunnelled back.
+    let ha_tunnels = ha.show(&Request::ShowTunnel);
+    assert_eq!(ha_tunnels["total"], 1, "{ha_tunnels}");
+    let t = &ha_tunnels["tunnels"][0];
+    assert_eq!(
+        (t["source"].as_str(), t["destination"].as_str()),
+        (Some("10.10.0.1"), Some("10.20.0.1"))
+    );
+    assert!(t["packets_out"].as_u64().unwrap() > 0, "encapsulated: {t}");
+    assert!(
+        t["bytes_out"].as_u64().unwrap() > 1 << 20,
+        "encapsulated: {t}"
+    );
+    assert!(
+        t["packets_in"].as_u64().unwrap() > 0,
+        "reverse tunnelled: {t}"
+    );
+
     let tunnels = fa.show(&Request::ShowTunnel);
     assert_eq!(tunnels["total"], 1, "{tunnels}");
     let t = &tunnels["tunnels"][0];

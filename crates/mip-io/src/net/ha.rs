@@ -33,7 +33,7 @@ use super::engine::{
 };
 use super::netlink::{Netlink, NlOp, Route};
 use super::sysctl;
-use crate::dataplane::{DataPlane, DataPlaneCounts};
+use crate::dataplane::{DataPlane, DataPlaneCounts, TunnelTraffic};
 
 /// Settings of [`LinuxHaDataPlane`].
 #[derive(Clone, Debug)]
@@ -513,6 +513,35 @@ impl DataPlane for LinuxHaDataPlane {
 
     fn counts(&self) -> DataPlaneCounts {
         self.counts
+    }
+
+    /// From the engine's per-tunnel counters (engine tunnel `n` is the core's `TunnelId(n)`);
+    /// nothing when the engine does not answer.
+    fn tunnel_counters(&self) -> Vec<(mip_ha::TunnelId, TunnelTraffic)> {
+        let stats = match self.engine.stats() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "tunnel counters: the engine did not answer");
+                return Vec::new();
+            }
+        };
+        stats
+            .tunnels
+            .iter()
+            .map(|(id, t)| {
+                let c = &t.counters;
+                (
+                    mip_ha::TunnelId(*id),
+                    TunnelTraffic {
+                        packets_in: c.rx_packets,
+                        bytes_in: c.rx_bytes,
+                        drops_in: c.drop_decap_error + c.drop_key_mismatch + c.drop_ttl,
+                        packets_out: c.tx_packets,
+                        bytes_out: c.tx_bytes,
+                    },
+                )
+            })
+            .collect()
     }
 }
 
