@@ -56,7 +56,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -757,32 +757,8 @@ impl Fa {
     }
 
     fn handle_events(&mut self) {
-        loop {
-            match self.events.try_recv() {
-                Ok(Event::Control { request, reply }) => {
-                    self.stats.control_requests += 1;
-                    let answer = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        self.execute(request)
-                    })) {
-                        Ok(a) => a,
-                        Err(_) => {
-                            self.stats.core_panics += 1;
-                            tracing::error!("a control request panicked in the daemon's loop");
-                            Response::error("internal error (logged by the daemon)").into()
-                        }
-                    };
-                    let _ = reply.send(answer);
-                }
-                Ok(Event::Reload) => {
-                    tracing::info!("SIGHUP: reloading the configuration");
-                    let _ = self.reload();
-                }
-                Ok(Event::Shutdown(sig)) => {
-                    tracing::info!("{sig}: stopping");
-                    self.stop = true;
-                }
-                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return,
-            }
+        while let Ok(event) = self.events.try_recv() {
+            crate::event::dispatch(self, event);
         }
     }
 
@@ -1078,6 +1054,27 @@ fn ok<T: serde::Serialize>(v: &T) -> Answer {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl crate::event::EventTarget for Fa {
+    fn control(&mut self, request: Request) -> Answer {
+        self.execute(request)
+    }
+
+    fn reload_config(&mut self) {
+        let _ = self.reload();
+    }
+
+    fn stop_loop(&mut self) {
+        self.stop = true;
+    }
+
+    fn count_control(&mut self, panicked: bool) {
+        self.stats.control_requests += 1;
+        if panicked {
+            self.stats.core_panics += 1;
+        }
+    }
 }
 
 #[cfg(test)]
