@@ -12,7 +12,9 @@
 //! - [`replay`]: timestamp and nonce checks at the home agent, code-133 resynchronisation
 //!   and identification generation at the mobile node (RFC 5944 §5.7).
 //! - [`ntp`]: `SystemTime` to and from the 64-bit NTP format of the Identification field.
-//! - [`digest`]: plain MD5 and HMAC-MD5 (also what a RADIUS client needs).
+//! - [`digest`]: plain MD5 and HMAC-MD5 on the MD5 compression function, and
+//!   [`digest::HmacMd5Key`], an HMAC-MD5 key prepared once for many messages (also what a
+//!   RADIUS client needs).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
