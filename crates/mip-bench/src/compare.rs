@@ -36,20 +36,29 @@ impl Drop for EchoChild {
     }
 }
 
-/// Starts `exe echo` on an ephemeral loopback port; returns the child and its address.
-fn spawn_echo(exe: &Path, threads: usize) -> Result<(EchoChild, SocketAddrV4), String> {
-    let mut child = Command::new(exe)
-        .args([
-            "echo",
-            "--listen",
-            "127.0.0.1:0",
-            "--threads",
-            &threads.to_string(),
-            "--duration",
-            "3600",
-            "--idle",
-            "120",
-        ])
+/// Starts `exe echo` (pinned to `cpu` if given) on an ephemeral loopback port; returns the
+/// child and its address.
+fn spawn_echo(
+    exe: &Path,
+    threads: usize,
+    cpu: Option<usize>,
+) -> Result<(EchoChild, SocketAddrV4), String> {
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--threads",
+        &threads.to_string(),
+        "--duration",
+        "3600",
+        "--idle",
+        "120",
+    ]);
+    if let Some(c) = cpu {
+        cmd.args(["--cpu", &c.to_string()]);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -76,8 +85,9 @@ pub fn compare(
     opts: &RunOptions,
     exe: &Path,
     echo_threads: usize,
+    echo_cpu: Option<usize>,
 ) -> Result<CompareReport, String> {
-    let (child, echo_addr) = spawn_echo(exe, echo_threads)?;
+    let (child, echo_addr) = spawn_echo(exe, echo_threads, echo_cpu)?;
     let echo_opts = RunOptions {
         target: echo_addr,
         verify_every: 0,

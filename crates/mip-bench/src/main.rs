@@ -99,6 +99,10 @@ struct LoadArgs {
     /// Open loop: requests per second.
     #[arg(long, conflicts_with = "in_flight")]
     rate: Option<f64>,
+    /// Pin the generator to this CPU (default: not pinned). With `compare`, see also
+    /// `--echo-cpu`.
+    #[arg(long, value_name = "N")]
+    cpu: Option<usize>,
     /// Closed loop: requests outstanding (default 256 when no --rate).
     #[arg(long)]
     in_flight: Option<u32>,
@@ -194,6 +198,10 @@ struct CompareArgs {
     /// Threads of the echo responder.
     #[arg(long, default_value_t = 1)]
     echo_threads: usize,
+    /// Pin the echo responder to this CPU (give it the CPU the home agent is pinned to,
+    /// `mipd --cpu`, so that both targets run under the same conditions).
+    #[arg(long, value_name = "N")]
+    echo_cpu: Option<usize>,
 }
 
 #[derive(Args)]
@@ -204,6 +212,9 @@ struct EchoArgs {
     /// Threads, each with its own SO_REUSEPORT socket.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Pin the responder (all its threads) to this CPU.
+    #[arg(long, value_name = "N")]
+    cpu: Option<usize>,
     /// Datagrams per recvmmsg/sendmmsg.
     #[arg(long, default_value_t = 64)]
     batch: usize,
@@ -305,8 +316,18 @@ fn cmd_config(a: &ConfigArgs) -> Result<(), String> {
     }
 }
 
+/// `--cpu`: pins the calling thread, or says why not.
+fn pin(cpu: Option<usize>, what: &str) -> Result<(), String> {
+    match cpu {
+        Some(c) => mip_bench::udp::pin_current_thread(c)
+            .map_err(|e| format!("cannot pin the {what} to CPU {c}: {e}")),
+        None => Ok(()),
+    }
+}
+
 fn cmd_run(a: &RunArgs) -> Result<(), String> {
     let opts = a.load.options()?;
+    pin(a.load.cpu, "generator")?;
     let report = run(&opts).map_err(|e| e.to_string())?;
     if a.load.json {
         print_json(&report)
@@ -319,7 +340,8 @@ fn cmd_run(a: &RunArgs) -> Result<(), String> {
 fn cmd_compare(a: &CompareArgs) -> Result<(), String> {
     let opts = a.load.options()?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let r = compare(&opts, &exe, a.echo_threads.clamp(1, 16))?;
+    pin(a.load.cpu, "generator")?;
+    let r = compare(&opts, &exe, a.echo_threads.clamp(1, 16), a.echo_cpu)?;
     if a.load.json {
         return print_json(&r);
     }
@@ -356,6 +378,7 @@ fn cmd_echo(a: &EchoArgs) -> Result<(), String> {
         idle: Duration::from_secs(a.idle.max(1)),
         max_packets: a.max_packets.unwrap_or(u64::MAX),
     };
+    pin(a.cpu, "echo responder")?;
     let (socks, addr) = echo::bind(&opts).map_err(|e| format!("{}: {e}", a.listen))?;
     println!("listening on {addr}");
     let _ = io::stdout().flush();

@@ -571,6 +571,23 @@ impl Prepared {
         }
     }
 
+    /// First stage of a batch warm-up: the SA index entry of a home address.
+    pub(crate) fn touch_sa_index(&self, addr: u32) {
+        self.sa_by_address.touch(addr);
+    }
+
+    /// Second stage (the index entry is cached by now): the SA of a home address.
+    pub(crate) fn touch_sa(&self, addr: u32) {
+        if let Some(v) = self.sa_by_address.get(addr) {
+            if v & SA_LIST == 0 {
+                if let Some(sa) = self.policy.mobile_node_sas.get(*v as usize) {
+                    std::hint::black_box(sa.inbound.spi());
+                    std::hint::black_box(sa.outbound.spi());
+                }
+            }
+        }
+    }
+
     /// The security associations of a mobile node (an NAI must be given as [`nai_key`]
     /// made it), `None` when it has none.
     pub(crate) fn mobile_node_sas(&self, id: Identity<'_>) -> Option<MnSas<'_>> {

@@ -300,6 +300,24 @@ impl Table {
         self.tunnels[self.slots[i as usize].tunnel as usize].dst
     }
 
+    /// First stage of a batch warm-up: the index entry of `home`.
+    pub(crate) fn touch_index(&self, home: u32) {
+        self.by_home.touch(home);
+    }
+
+    /// Second stage (the index entry is cached by now): the first binding and the per-host
+    /// counters of `home`.
+    pub(crate) fn touch_records(&self, home: u32) {
+        if let Some(n) = self.by_home.get(home) {
+            if let Some(slot) = self.slots.get(n.head as usize) {
+                std::hint::black_box(slot.home);
+            }
+            if let Some(h) = self.hosts.get(n.counters as usize) {
+                std::hint::black_box(h);
+            }
+        }
+    }
+
     /// First binding of the mobile node with this home address.
     pub(crate) fn head(&self, home: u32) -> Option<u32> {
         match self.by_home.get(home) {

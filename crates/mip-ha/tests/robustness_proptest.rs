@@ -114,3 +114,45 @@ proptest! {
         prop_assert_eq!(ha.poll_timeout(), None);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// `warm` is only a hint: a batch handled after it gives exactly the outputs of the same
+    /// batch without it, and it takes any bytes (empty, short, garbage) without panicking.
+    #[test]
+    fn warm_is_only_a_hint(
+        batch in proptest::collection::vec(
+            (0usize..200, any::<u8>(), 0usize..200, any::<bool>(), any::<bool>()),
+            1..24,
+        ),
+    ) {
+        let datagrams: Vec<Vec<u8>> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, &(pos, val, cut, nai, mutate))| {
+                let mut b = valid_request(i as u64, nai);
+                if mutate {
+                    let p = pos % b.len();
+                    b[p] = val;
+                    b.truncate((cut % (b.len() + 1)).max(p + 1));
+                }
+                b
+            })
+            .collect();
+        let mut plain = home_agent();
+        let mut warmed = home_agent();
+        warmed.warm(datagrams.iter().map(Vec::as_slice));
+        warmed.warm([&[][..], &[1][..], &[1, 0, 0, 0, 10][..]].into_iter());
+        for d in &datagrams {
+            let src = SocketAddrV4::new(a("68.0.0.31"), 434);
+            plain.handle_request(at(0), src, ha_addr(), d);
+            warmed.handle_request(at(0), src, ha_addr(), d);
+        }
+        let (p, w) = (drain(&mut plain), drain(&mut warmed));
+        prop_assert_eq!(format!("{:?}", p.store), format!("{:?}", w.store));
+        prop_assert_eq!(format!("{:?}", p.dataplane), format!("{:?}", w.dataplane));
+        let payloads = |o: &Out| o.transmit.iter().map(|t| t.payload.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(payloads(&p), payloads(&w));
+    }
+}

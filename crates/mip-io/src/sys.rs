@@ -143,9 +143,64 @@ pub fn fill_random(buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Pins the calling thread to CPU `cpu` (`sched_setaffinity(2)` on this thread only; threads
+/// it starts afterwards inherit the pin, threads started before keep their own mask).
+///
+/// # Errors
+/// `cpu` is beyond what the kernel's CPU set can name, or the CPU is not online or not
+/// allowed to this process (cgroup cpuset): the kernel's `EINVAL`.
+pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "CPU {cpu} is beyond the {} CPUs Linux can name",
+                libc::CPU_SETSIZE
+            ),
+        ));
+    }
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; CPU_SET writes inside it (cpu is
+    // below CPU_SETSIZE); sched_setaffinity reads size_of::<cpu_set_t>() bytes of it.
+    let r = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pin_to_an_allowed_cpu_and_refuse_a_missing_one() {
+        // Run in a thread of its own: the pin must not leak into the test harness.
+        std::thread::spawn(|| {
+            // SAFETY: zeroed cpu_set_t is valid; sched_getaffinity fills it.
+            let allowed = unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                assert_eq!(
+                    libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                    0
+                );
+                (0..libc::CPU_SETSIZE as usize)
+                    .find(|&c| libc::CPU_ISSET(c, &set))
+                    .expect("some CPU is allowed")
+            };
+            pin_current_thread(allowed).expect("pin to an allowed CPU");
+            // SAFETY: sched_getcpu has no preconditions.
+            assert_eq!(unsafe { libc::sched_getcpu() }, allowed as i32);
+            assert!(pin_current_thread(libc::CPU_SETSIZE as usize).is_err());
+            assert!(pin_current_thread(libc::CPU_SETSIZE as usize - 1).is_err());
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn loopback_is_listed_and_random_differs() {

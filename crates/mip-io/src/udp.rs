@@ -1,9 +1,11 @@
-//! The registration socket (UDP 434): bound with `SO_REUSEADDR` and `IP_PKTINFO`,
-//! non-blocking, read and written in batches with `recvmmsg(2)` and `sendmmsg(2)`.
+//! The registration socket (UDP 434): bound with `SO_REUSEADDR` (and `IP_PKTINFO` on a
+//! wildcard address), non-blocking, read and written in batches with `recvmmsg(2)` and
+//! `sendmmsg(2)`.
 //!
 //! * Every received [`Datagram`] carries the local address it was sent to (`IP_PKTINFO`'s
 //!   `ipi_addr`), which the home agent needs to answer from that address (RFC 5944
-//!   §3.8.3.1) and to tell its own addresses from others.
+//!   §3.8.3.1) and to tell its own addresses from others. A socket bound to one address
+//!   (not `0.0.0.0`) does without `IP_PKTINFO`: that address is the answer.
 //! * Every sent datagram names its source address in an `IP_PKTINFO` control message
 //!   (`ipi_spec_dst`), so that a home agent bound to `0.0.0.0` on a multi-homed host still
 //!   answers from the address the mobile node wrote to. When the kernel refuses that
@@ -138,7 +140,7 @@ impl RecvBatch {
     }
 
     /// The datagrams of the last receive, in arrival order.
-    pub fn iter(&self) -> impl Iterator<Item = Datagram<'_>> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Datagram<'_>> + Clone + '_ {
         self.meta.iter().enumerate().map(move |(i, m)| Datagram {
             source: m.source,
             local: m.local,
@@ -264,7 +266,11 @@ impl UdpEndpoint {
         // SAFETY: raw is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
-        setsockopt_int(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+        // Bound to one address, every datagram arrives at that address and replies leave
+        // from it: the per-datagram control message would only cost a copy each way.
+        if addr.ip().is_unspecified() {
+            setsockopt_int(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+        }
         // Best effort: a kernel without it just reports no drop count.
         let _ = setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1);
         let clamp = |n: usize| libc::c_int::try_from(n).unwrap_or(libc::c_int::MAX);

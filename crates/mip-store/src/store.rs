@@ -281,6 +281,9 @@ pub struct Store {
     shared: Arc<Shared>,
     syncer: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<Result<CheckpointStats, StoreError>>>,
+    /// Thread id of the running checkpoint (0 until it has started), to promote it from
+    /// background to normal priority when the journal outgrows it.
+    checkpoint_tid: Arc<std::sync::atomic::AtomicI32>,
     /// Journals rotated out and not yet folded into the checkpoint, oldest first.
     closed: Vec<(u64, PathBuf)>,
     checkpoint_generation: u64,
@@ -288,6 +291,9 @@ pub struct Store {
     last_seq: u64,
     buf: Vec<u8>,
     poisoned: Option<String>,
+    /// The CPUs the opening thread could use: checkpoint threads run on all of them even if
+    /// the owner pins itself to one CPU later (`mipd --cpu`).
+    background_cpus: Option<CpuSet>,
     /// Test hook: overrides [`FOLD_CHUNK_BYTES`] for checkpoints.
     #[cfg(test)]
     test_fold_chunk_bytes: Option<usize>,
@@ -971,12 +977,14 @@ impl Store {
             shared,
             syncer,
             checkpointer: None,
+            checkpoint_tid: Arc::default(),
             closed: Vec::new(),
             checkpoint_generation: generation,
             checkpoint_seq: seq,
             last_seq: seq,
             buf: Vec::with_capacity(4096),
             poisoned: None,
+            background_cpus: CpuSet::of_current_thread(),
             #[cfg(test)]
             test_fold_chunk_bytes: None,
             #[cfg(test)]
@@ -1178,9 +1186,17 @@ impl Store {
         let journals = self.closed.clone();
         let prev_seq = self.checkpoint_seq;
         let limits = self.fold_limits();
+        let cpus = self.background_cpus;
+        let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        self.checkpoint_tid = tid.clone();
         let handle = std::thread::Builder::new()
             .name("mip-store-checkpoint".into())
-            .spawn(move || fold_and_remove(&db, &db_path, &dir, &journals, prev_seq, limits))
+            .spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                tid.store(unsafe { libc::gettid() }, Ordering::Release);
+                background_priority(cpus.as_ref());
+                fold_and_remove(&db, &db_path, &dir, &journals, prev_seq, limits)
+            })
             .map_err(|e| StoreError::io(&self.dir, "start checkpoint thread", e))?;
         self.checkpointer = Some(handle);
         Ok(true)
@@ -1202,8 +1218,16 @@ impl Store {
     /// starts a new one when the journal has grown past [`Options::checkpoint_bytes`].
     pub fn maintain(&mut self) -> Result<Option<CheckpointStats>, StoreError> {
         let done = self.poll_checkpoint()?;
-        if self.checkpointer.is_none() && self.needs_checkpoint() {
-            self.start_checkpoint()?;
+        if self.needs_checkpoint() {
+            if self.checkpointer.is_none() {
+                self.start_checkpoint()?;
+            } else {
+                // The next checkpoint is due and the last one (running on idle CPU time
+                // only) has not finished: the machine has no idle time. Let it compete
+                // normally so that the journals, and the replay at the next start, stay
+                // bounded.
+                self.promote_checkpoint();
+            }
         }
         Ok(done)
     }
@@ -1394,5 +1418,52 @@ impl Store {
 
     pub(crate) fn test_journal_path(&self) -> PathBuf {
         self.journal.path.clone()
+    }
+}
+
+impl Store {
+    fn promote_checkpoint(&self) {
+        // A finished thread's id may be reused: only a live checkpoint is promoted.
+        if !self.checkpointer.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let tid = self.checkpoint_tid.swap(0, Ordering::AcqRel);
+        if tid > 0 {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: sets the policy of one thread of this process, with a valid param.
+            let _ = unsafe { libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param) };
+        }
+    }
+}
+
+/// A CPU affinity mask.
+#[derive(Clone, Copy)]
+struct CpuSet(libc::cpu_set_t);
+
+impl CpuSet {
+    fn of_current_thread() -> Option<CpuSet> {
+        // SAFETY: an all-zero cpu_set_t is valid; sched_getaffinity fills at most its size.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0)
+                .then_some(CpuSet(set))
+        }
+    }
+}
+
+/// Makes the calling thread (a checkpoint fold) background work: the CPUs the store was
+/// opened with (not the single CPU its owner may have pinned itself to since), and
+/// `SCHED_IDLE`, so that it runs on CPU time nothing else wants and never delays the
+/// registration loop it shares a small machine with. Durability does not depend on it (the
+/// journal is already on disk); a checkpoint that takes longer only keeps older journals
+/// around a little longer. Failures are harmless and ignored.
+fn background_priority(cpus: Option<&CpuSet>) {
+    // SAFETY: both calls act on the calling thread (pid 0) with valid, initialised structs.
+    unsafe {
+        if let Some(CpuSet(set)) = cpus {
+            let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set);
+        }
+        let param = libc::sched_param { sched_priority: 0 };
+        let _ = libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }

@@ -73,6 +73,12 @@ pub struct Args {
     /// `tun` when running as root with /dev/net/tun present, else `log`.
     #[arg(long, value_name = "tun|log", value_enum)]
     pub dataplane: Option<DataplaneKind>,
+
+    /// Pin the registration loop (the thread that receives, authenticates, stores and
+    /// answers; home agent and foreign agent) to CPU N. Its helper threads (store sync and
+    /// checkpoint, tunnel engine, control socket) are not pinned. Default: not pinned.
+    #[arg(long, value_name = "N")]
+    pub cpu: Option<usize>,
 }
 
 /// `--role`.

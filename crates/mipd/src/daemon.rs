@@ -40,7 +40,9 @@ use mip_config::{Format, Loaded};
 use mip_control::views::ClearView;
 use mip_control::{BindingFilter, ClearBinding, HostFilter, Request, Response};
 use mip_ha::{BindingSelector, DataPlaneRequest, HaOptions, HomeAgent, StoreOp, Transmit};
-use mip_io::{DataPlane, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, UdpOptions, BATCH};
+use mip_io::{
+    DataPlane, Datagram, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, UdpOptions, BATCH,
+};
 
 use mip_store::StoreError;
 use mip_wire::registration::RegistrationReplyPacket;
@@ -84,6 +86,25 @@ pub struct Settings {
     pub dataplane_log: Option<PathBuf>,
     /// The data plane (`tun` or `log`) and why it was chosen.
     pub dataplane: (DataplaneKind, &'static str),
+    /// CPU for the registration loop (`--cpu`).
+    pub cpu: Option<usize>,
+}
+
+/// Pins the calling thread (the registration loop) when `--cpu` asks for it. Called after
+/// every long-lived helper thread has started, so that they keep the whole CPU set.
+///
+/// # Errors
+/// The CPU does not exist or is not allowed to this process.
+pub fn pin_loop(cpu: Option<usize>) -> Result<(), DaemonError> {
+    let Some(cpu) = cpu else { return Ok(()) };
+    mip_io::sys::pin_current_thread(cpu).map_err(|e| {
+        DaemonError::Io(
+            format!("--cpu {cpu}: cannot pin the registration loop to that CPU"),
+            e,
+        )
+    })?;
+    tracing::info!(cpu, "registration loop pinned to CPU {cpu}");
+    Ok(())
 }
 
 /// Why the daemon could not start or had to stop.
@@ -356,7 +377,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         dataplane = d.dataplane.kind(),
         "mipd home agent running"
     );
-    let result = d.run_loop();
+    let result = pin_loop(d.settings.cpu).and_then(|()| d.run_loop());
     d.shutdown();
     drop(socket_file);
     match d.fatal.take() {
@@ -423,6 +444,8 @@ impl Daemon {
             // One clock reading per batch: the datagrams of a batch arrived together (a batch
             // is handled in well under a millisecond; lifetimes and timestamps are seconds).
             let now = SystemTime::now();
+            self.core
+                .warm(self.recv.iter().map(|d: Datagram<'_>| d.payload));
             for d in self.recv.iter() {
                 if d.truncated {
                     self.stats.oversized += 1;

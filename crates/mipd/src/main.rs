@@ -89,6 +89,7 @@ fn main() -> ExitCode {
         fsync_interval: args.fsync_interval(),
         dataplane_log: args.dataplane_log.clone(),
         dataplane: args::choose_dataplane(args.dataplane),
+        cpu: args.cpu,
     };
     tracing::info!(
         role = args.role.name(),

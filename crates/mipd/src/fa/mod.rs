@@ -311,7 +311,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         dataplane = fa.dp.kind(),
         "mipd foreign agent running"
     );
-    let r = fa.run_loop();
+    let r = crate::daemon::pin_loop(fa.settings.cpu).and_then(|()| fa.run_loop());
     fa.shutdown();
     drop(fa);
     drop(socket_file);
