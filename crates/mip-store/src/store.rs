@@ -1424,7 +1424,7 @@ impl Store {
 impl Store {
     fn promote_checkpoint(&self) {
         // A finished thread's id may be reused: only a live checkpoint is promoted.
-        if !self.checkpointer.as_ref().is_some_and(|h| !h.is_finished()) {
+        if self.checkpointer.as_ref().is_none_or(|h| h.is_finished()) {
             return;
         }
         let tid = self.checkpoint_tid.swap(0, Ordering::AcqRel);
