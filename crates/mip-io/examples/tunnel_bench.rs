@@ -9,7 +9,15 @@
 //!    length) with `sendmmsg` to H, which A routes into its TUN device; the engine reads,
 //!    encapsulates (IP in IP) and sends to B. Reported: packets/s and Gb/s (inner bytes) the
 //!    engine sent. Compared with the same sender aimed at B's own address (plain path: the
-//!    packets leave `a1` directly; rate read from `a1`'s counters).
+//!    packets leave `a1` directly; rate read from `a1`'s counters). Also the CPU time the
+//!    engine threads used (and `ksoftirqd` on their CPUs), hence packets/s per busy core,
+//!    which other load on the machine disturbs much less than packets/s.
+//!    Twice: "B receives" (B's receive work -- IP input and, once its never-read sink socket
+//!    is full, attempted ICMP errors -- runs on the sending CPU, because veth delivers in the
+//!    sender's context) and "wire only" (the outer destination is a neighbour with a MAC
+//!    nobody has: B drops the frames as not for it, so only the sending side is measured,
+//!    for the engine and the plain path alike). `MIP_TUN_QUEUES=N`: N TUN queues and engine
+//!    threads; the sender uses 8 flows so that they spread. `MIP_TUN_OFFLOAD=0`: no offloads.
 //! 2. **TCP, iperf3** (if installed) — C to H through A's engine and B's engine (decapsulation
 //!    into B's TUN device), against C to B's address over the same two hops without a tunnel.
 
@@ -23,6 +31,12 @@ use mip_io::net::{Encapsulation, EngineConfig, Netlink, Route, TunnelEngine, Tun
 const A_B: Ipv4Addr = Ipv4Addr::new(10, 2, 0, 1);
 const B_A: Ipv4Addr = Ipv4Addr::new(10, 2, 0, 2);
 const H: Ipv4Addr = Ipv4Addr::new(10, 9, 9, 9);
+/// Routed into engine A's tunnel 2, whose remote is NOWHERE.
+const H2: Ipv4Addr = Ipv4Addr::new(10, 9, 9, 10);
+/// A neighbour of A on a1 that does not exist (static ARP entry, unused MAC).
+const NOWHERE: Ipv4Addr = Ipv4Addr::new(10, 2, 0, 3);
+/// The name prefix of engine A's threads.
+const ENGINE_THREAD: &str = "tunnel-mipt0";
 
 fn sh(cmd: &str) -> String {
     let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
@@ -74,11 +88,30 @@ impl Drop for Ns {
     }
 }
 
-/// Sends UDP datagrams of `ip_len` IP bytes to `dst` for `secs` seconds, in batches of 64.
+/// `MIP_TUN_QUEUES=N` gives engine A N TUN queues and threads (queue 0 on CPU 1, the others
+/// on CPU 0, 1, 0, ...).
+fn queues() -> usize {
+    std::env::var("MIP_TUN_QUEUES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Flows (source ports) the sender uses in turn: a multi-queue TUN device spreads by flow.
+const FLOWS: usize = 8;
+
+/// Sends UDP datagrams of `ip_len` IP bytes to `dst` for `secs` seconds, in batches of 64,
+/// from [`FLOWS`] sockets in turn.
 fn blast(dst: Ipv4Addr, ip_len: usize, secs: f64) -> u64 {
     let _ = mip_io::net::engine::pin_to_cpu(0);
-    let s = UdpSocket::bind("0.0.0.0:0").unwrap();
-    s.connect(SocketAddrV4::new(dst, 9)).unwrap();
+    let socks: Vec<UdpSocket> = (0..FLOWS)
+        .map(|_| {
+            let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+            s.connect(SocketAddrV4::new(dst, 9)).unwrap();
+            s
+        })
+        .collect();
     let payload = vec![0x5au8; ip_len - 28];
     let mut iov = libc::iovec {
         iov_base: payload.as_ptr() as *mut _,
@@ -95,7 +128,10 @@ fn blast(dst: Ipv4Addr, ip_len: usize, secs: f64) -> u64 {
         .collect();
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut sent = 0u64;
+    let mut i = 0;
     while Instant::now() < end {
+        let s = &socks[i % FLOWS];
+        i += 1;
         // SAFETY: the headers point to live buffers.
         let n = unsafe { libc::sendmmsg(s.as_raw_fd(), hdrs.as_mut_ptr(), 64, 0) };
         if n > 0 {
@@ -103,6 +139,53 @@ fn blast(dst: Ipv4Addr, ip_len: usize, secs: f64) -> u64 {
         }
     }
     sent
+}
+
+/// CPU time (seconds) used so far by this process's threads whose name starts with `prefix`
+/// (the engine threads), from `/proc/self/task/*/schedstat`. Without IRQ time accounting (as
+/// here) this includes the softirq work run on those threads' behalf (veth delivers the
+/// packets the engine sends in the sender's context, so B's receive work counts too).
+fn thread_cpu(prefix: &str) -> f64 {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with(prefix) {
+            continue;
+        }
+        let st = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        ns += st
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+    }
+    ns as f64 / 1e9
+}
+
+/// CPU time (seconds) used so far by the `ksoftirqd` threads of `cpus` (softirq work deferred
+/// from the engine's CPUs).
+fn ksoftirqd_cpu(cpus: &[usize]) -> f64 {
+    let mut ns = 0u64;
+    for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(p.path().join("comm")).unwrap_or_default();
+        let Some(n) = comm.trim().strip_prefix("ksoftirqd/") else {
+            continue;
+        };
+        if !n.parse().is_ok_and(|n: usize| cpus.contains(&n)) {
+            continue;
+        }
+        let st = std::fs::read_to_string(p.path().join("schedstat")).unwrap_or_default();
+        ns += st
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+    }
+    ns as f64 / 1e9
 }
 
 fn iperf3(client: &Ns, server: &Ns, addr: Ipv4Addr, secs: u32) -> Option<f64> {
@@ -180,71 +263,119 @@ fn main() {
         a.0
     ));
 
-    // The engine gets CPU 1, the traffic generator CPU 0.
-    let ea = a.run(|| {
+    // The engine gets CPU 1, the traffic generator CPU 0 (and further queues CPU 0, 1, ...).
+    let nq = queues();
+    let queue_cpus: Vec<usize> = (1..nq).map(|q| (q + 1) % 2).collect();
+    let mut engine_cpus = vec![1usize];
+    engine_cpus.extend(queue_cpus.iter().copied());
+    engine_cpus.sort_unstable();
+    engine_cpus.dedup();
+    let ea = a.run(move || {
         let e = TunnelEngine::start(EngineConfig {
             tun_name: "mipt0".into(),
             cpu: Some(1),
             offload: offload(),
+            queues: nq,
+            queue_cpus,
             ..EngineConfig::default()
         })
         .unwrap();
         let mut nl = Netlink::open().unwrap();
         nl.route_replace(&Route::host_via_device(H, e.tun_ifindex()))
             .unwrap();
+        nl.route_replace(&Route::host_via_device(H2, e.tun_ifindex()))
+            .unwrap();
         e
     });
-    ea.add_tunnel(
-        1,
-        TunnelSpec {
-            local: A_B,
-            remote: B_A,
-            encapsulation: Encapsulation::IpIp,
-            mtu: None,
-        },
-    )
-    .unwrap();
+    for (id, remote) in [(1, B_A), (2, NOWHERE)] {
+        ea.add_tunnel(
+            id,
+            TunnelSpec {
+                local: A_B,
+                remote,
+                encapsulation: Encapsulation::IpIp,
+                mtu: None,
+            },
+        )
+        .unwrap();
+    }
     ea.route(H, 1).unwrap();
+    ea.route(H2, 2).unwrap();
     // B: a protocol-4 socket that never reads, so that B drops the tunnelled packets quietly
-    // (no ICMP protocol unreachable).
+    // (no ICMP protocol unreachable) -- until its receive buffer is full: from then on the
+    // kernel counts them as an unknown protocol and tries to answer with ICMP (rate-limited,
+    // but after a route lookup), on the engine's CPU (veth delivers in the sender's context).
     let sink = b.run(|| mip_io::net::raw::RawSocket::receiver(4).unwrap());
+    // "Wire only": NOWHERE is a neighbour on a1 with a MAC nobody has; B's b1 gets the frames
+    // and drops them as PACKET_OTHERHOST at once. Measures the sending side alone.
+    a.ip(&format!(
+        "neigh replace {NOWHERE} lladdr 02:00:00:00:99:99 dev a1 nud permanent"
+    ));
 
-    println!("UDP blast from A, {secs} s each (sender pinned to CPU 0, engine to CPU 1; other load on the machine counts)");
     println!(
-        "{:<34} {:>6} {:>12} {:>9}",
-        "path", "bytes", "packets/s", "Gb/s"
+        "UDP blast from A, {secs} s each, {FLOWS} flows (sender pinned to CPU 0, engine to CPU 1; \
+         {nq} TUN queue(s) on CPUs {engine_cpus:?}; other load on the machine counts)"
+    );
+    println!(
+        "(engine: `cores` = CPU time of the engine threads, and of ksoftirqd on their CPUs, per \
+         second; the last two columns are per busy core)"
     );
     let mut results = Vec::new();
-    for size in [64usize, 1400] {
-        // Plain: straight to B's address.
-        let before = a.tx_packets("a1");
-        let t0 = Instant::now();
-        a.run(move || blast(B_A, size, secs));
-        let plain_pps = (a.tx_packets("a1") - before) as f64 / t0.elapsed().as_secs_f64();
-        // Through the engine.
-        let s0 = ea.stats().unwrap().tunnel(1);
-        let t0 = Instant::now();
-        let offered = a.run(move || blast(H, size, secs));
-        std::thread::sleep(Duration::from_millis(100));
-        let s1 = ea.stats().unwrap().tunnel(1);
-        let el = t0.elapsed().as_secs_f64();
-        let pps = (s1.tx_packets - s0.tx_packets) as f64 / el;
-        let gbps = (s1.tx_bytes - s0.tx_bytes) as f64 * 8.0 / el / 1e9;
-        let plain_gbps = plain_pps * size as f64 * 8.0 / 1e9;
+    for (mode, plain_dst, inner_dst, id) in [
+        (
+            "B receives (its receive work runs on the sender's CPU)",
+            B_A,
+            H,
+            1,
+        ),
+        (
+            "wire only (B drops the frames at once: the sending side alone)",
+            NOWHERE,
+            H2,
+            2,
+        ),
+    ] {
+        println!("-- {mode}");
         println!(
-            "{:<34} {:>6} {:>12.0} {:>9.2}",
-            "plain (A -> B, no tunnel)", size, plain_pps, plain_gbps
+            "{:<34} {:>6} {:>12} {:>9} {:>6} {:>12} {:>9}",
+            "path", "bytes", "packets/s", "Gb/s", "cores", "pkt/s/core", "Gb/s/core"
         );
-        println!(
-            "{:<34} {:>6} {:>12.0} {:>9.2}   ({:.0}% of plain; offered {:.0}/s)",
-            "engine (TUN -> IP-in-IP -> raw)",
-            size,
-            pps,
-            gbps,
-            100.0 * pps / plain_pps,
-            offered as f64 / el
-        );
-        results.push((size, pps, gbps, plain_pps));
+        for size in [64usize, 1400] {
+            // Plain: straight to the outer destination.
+            let before = a.tx_packets("a1");
+            let t0 = Instant::now();
+            a.run(move || blast(plain_dst, size, secs));
+            let plain_pps = (a.tx_packets("a1") - before) as f64 / t0.elapsed().as_secs_f64();
+            // Through the engine.
+            let s0 = ea.stats().unwrap().tunnel(id);
+            let cpu0 = thread_cpu(ENGINE_THREAD) + ksoftirqd_cpu(&engine_cpus);
+            let t0 = Instant::now();
+            let offered = a.run(move || blast(inner_dst, size, secs));
+            std::thread::sleep(Duration::from_millis(100));
+            let s1 = ea.stats().unwrap().tunnel(id);
+            let el = t0.elapsed().as_secs_f64();
+            let cores = (thread_cpu(ENGINE_THREAD) + ksoftirqd_cpu(&engine_cpus) - cpu0) / el;
+            let pps = (s1.tx_packets - s0.tx_packets) as f64 / el;
+            let gbps = (s1.tx_bytes - s0.tx_bytes) as f64 * 8.0 / el / 1e9;
+            let plain_gbps = plain_pps * size as f64 * 8.0 / 1e9;
+            println!(
+                "{:<34} {:>6} {:>12.0} {:>9.2}",
+                "plain (A -> B, no tunnel)", size, plain_pps, plain_gbps
+            );
+            println!(
+                "{:<34} {:>6} {:>12.0} {:>9.2} {:>6.2} {:>12.0} {:>9.2}   ({:.0}% of plain; offered {:.0}/s)",
+                "engine (TUN -> IP-in-IP -> raw)",
+                size,
+                pps,
+                gbps,
+                cores,
+                pps / cores.max(1e-9),
+                gbps / cores.max(1e-9),
+                100.0 * pps / plain_pps,
+                offered as f64 / el
+            );
+            results.push((size, pps, gbps, plain_pps));
+        }
     }
 
     drop(sink);
@@ -285,11 +416,12 @@ fn main() {
     }
     let s = ea.stats().unwrap();
     println!(
-        "engine A: wakeups {}, TUN packets {}, send errors {}, too big {}",
+        "engine A: wakeups {}, TUN packets {} (per queue {:?}), send errors {}, too big {}",
         s.engine.wakeups,
         s.engine.tun_packets,
-        s.tunnel(1).drop_send_error,
-        s.tunnel(1).drop_too_big
+        s.queue_packets,
+        s.tunnel(1).drop_send_error + s.tunnel(2).drop_send_error,
+        s.tunnel(1).drop_too_big + s.tunnel(2).drop_too_big
     );
     drop((ea, eb));
 }

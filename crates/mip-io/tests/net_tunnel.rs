@@ -32,9 +32,14 @@ struct Lab {
 }
 
 fn start_engine(ns: &Netns, name: &'static str) -> TunnelEngine {
+    start_engine_queues(ns, name, 1)
+}
+
+fn start_engine_queues(ns: &Netns, name: &'static str, queues: usize) -> TunnelEngine {
     ns.run(move || {
         TunnelEngine::start(EngineConfig {
             tun_name: name.into(),
+            queues,
             ..EngineConfig::default()
         })
         .expect("start engine")
@@ -44,6 +49,16 @@ fn start_engine(ns: &Netns, name: &'static str) -> TunnelEngine {
 /// Builds the three namespaces and a tunnel A <-> B; with `reverse`, B's packets from H go
 /// back through the tunnel (and B has no other route to C).
 fn lab(encapsulation: Encapsulation, mtu_a: Option<u16>, reverse: bool) -> Lab {
+    lab_queues(encapsulation, mtu_a, reverse, 1)
+}
+
+/// [`lab`] with `queues` TUN queues (and threads) in A's engine.
+fn lab_queues(
+    encapsulation: Encapsulation,
+    mtu_a: Option<u16>,
+    reverse: bool,
+    queues: usize,
+) -> Lab {
     let c = Netns::new("c");
     let a = Netns::new("a");
     let b = Netns::new("b");
@@ -60,7 +75,7 @@ fn lab(encapsulation: Encapsulation, mtu_a: Option<u16>, reverse: bool) -> Lab {
         b.ip("route add 10.1.0.0/24 via 10.2.0.1");
     }
 
-    let ea = start_engine(&a, "mipt0");
+    let ea = start_engine_queues(&a, "mipt0", queues);
     ea.add_tunnel(
         1,
         TunnelSpec {
@@ -373,4 +388,169 @@ fn route_many_answers_each_route_in_one_request() {
     assert_eq!(e.stats().unwrap().routes.len(), many.len() + 1);
     assert!(e.unroute_many(&many).iter().all(Result::is_ok));
     assert_eq!(e.stats().unwrap().routes, vec![(h3, 1)]);
+}
+
+/// Sends `per_flow` UDP datagrams of `len` bytes (IP length) to `dst`:9000 from each of
+/// `flows` sockets (so many flows), with DF set when `df` (and never fragmented by C itself).
+/// Returns how many left C.
+fn udp_flows(dst: Ipv4Addr, flows: usize, per_flow: usize, len: usize, df: bool) -> usize {
+    let socks: Vec<std::net::UdpSocket> = (0..flows)
+        .map(|_| {
+            let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+            let v: libc::c_int = if df {
+                libc::IP_PMTUDISC_PROBE
+            } else {
+                libc::IP_PMTUDISC_DONT
+            };
+            // SAFETY: `v` is a live c_int and the length passed is its size.
+            let r = unsafe {
+                libc::setsockopt(
+                    std::os::fd::AsRawFd::as_raw_fd(&s),
+                    libc::IPPROTO_IP,
+                    libc::IP_MTU_DISCOVER,
+                    (&v as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(r, 0);
+            s.connect(SocketAddrV4::new(dst, 9000)).unwrap();
+            s
+        })
+        .collect();
+    let payload = pattern(len - 28, 7);
+    let mut sent = 0;
+    for _ in 0..per_flow {
+        for s in &socks {
+            // A send fails when it picks up the ICMP error about an earlier one (DF):
+            // then nothing was sent.
+            if s.send(&payload).is_ok() {
+                sent += 1;
+            }
+        }
+        // Gently: the TUN queues hold 500 packets.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sent
+}
+
+/// Polls `f` until it holds (at most ~5 s); returns whether it did.
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+#[test]
+fn multi_queue_engine_spreads_flows_and_shares_tunnel_state() {
+    if !require_root() {
+        return;
+    }
+    let gre = Encapsulation::Gre {
+        key: Some(0x0102_0304),
+        checksum: false,
+        sequence: true,
+    };
+    let lab = lab_queues(gre, None, false, 2);
+    assert_eq!(lab.ea.queues(), 2);
+    // B counts what reaches H:9000.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let receiver = lab.b.spawn(move || {
+        let s = std::net::UdpSocket::bind(SocketAddrV4::new(H, 9000)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 2048];
+        let mut n = 0usize;
+        while s.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    });
+    ready_rx.recv().unwrap();
+
+    // 32 flows x 10 datagrams: the kernel spreads the flows over both queues.
+    let cap = Capture::start(&lab.b, "b1", &[47]);
+    let sent = lab.c.run(|| udp_flows(H, 32, 10, 200, false));
+    assert!(eventually(
+        || lab.ea.stats().unwrap().tunnel(1).tx_packets >= sent as u64
+    ));
+    let wire = cap.finish();
+    let received = receiver.join().unwrap();
+    assert_eq!(received, sent, "every datagram through the tunnel to H");
+    let s = lab.ea.stats().unwrap();
+    assert_eq!(s.queue_packets.len(), 2);
+    assert!(
+        s.queue_packets.iter().all(|&n| n > 0),
+        "both queues carried packets: {:?}",
+        s.queue_packets
+    );
+    assert_eq!(s.queue_packets.iter().sum::<u64>(), s.engine.tun_packets);
+    assert_eq!(s.tunnel(1).tx_packets, sent as u64, "{:?}", s.tunnel(1));
+    assert_eq!(lab.eb.stats().unwrap().tunnel(1).rx_packets, sent as u64);
+
+    // On the wire: GRE with the key, sequence numbers and outer Identifications shared out
+    // between the queue threads without repeats.
+    let grew: Vec<&Vec<u8>> = wire
+        .iter()
+        .filter(|p| ip_src(p) == A_B && ip_dst(p) == B_A)
+        .collect();
+    assert_eq!(grew.len(), sent, "GRE packets A->B captured");
+    let mut seqs = std::collections::HashSet::new();
+    let mut ids = std::collections::HashSet::new();
+    for p in &grew {
+        let g = &p[20..];
+        assert_eq!(g[0], 0x30, "K and S bits");
+        assert_eq!(&g[4..8], &[1, 2, 3, 4], "key");
+        seqs.insert(u32::from_be_bytes([g[8], g[9], g[10], g[11]]));
+        ids.insert(u16::from_be_bytes([p[4], p[5]]));
+    }
+    assert_eq!(seqs.len(), sent, "no GRE sequence number twice");
+    assert_eq!(
+        seqs.iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        (1..=sent as u32).collect(),
+        "sequence numbers 1..=n"
+    );
+    assert_eq!(ids.len(), sent, "no outer Identification twice");
+
+    // An MTU set through the handle holds on every queue: DF packets over it are dropped,
+    // whichever queue they arrive on.
+    lab.ea.set_mtu(1, 150).unwrap();
+    let sent_df = lab.c.run(|| udp_flows(H, 32, 2, 200, true));
+    assert!(eventually(|| lab
+        .ea
+        .stats()
+        .unwrap()
+        .tunnel(1)
+        .drop_too_big
+        >= sent_df as u64));
+    let s = lab.ea.stats().unwrap();
+    assert_eq!(
+        s.tunnel(1).drop_too_big,
+        sent_df as u64,
+        "{:?}",
+        s.tunnel(1)
+    );
+    assert_eq!(s.tunnel(1).tx_packets, sent as u64);
+    assert_eq!(
+        s.engine.icmp_sent + s.engine.icmp_suppressed,
+        sent_df as u64,
+        "an ICMP error (or its suppression) per packet"
+    );
+
+    // Removing the tunnel removes it (and its routes) on every queue.
+    lab.ea.remove_tunnel(1).unwrap();
+    let before = lab.ea.stats().unwrap().engine.no_route;
+    let sent_none = lab.c.run(|| udp_flows(H, 32, 2, 200, false));
+    assert!(eventually(
+        || lab.ea.stats().unwrap().engine.no_route >= before + sent_none as u64
+    ));
+    let s = lab.ea.stats().unwrap();
+    assert_eq!(s.engine.no_route, before + sent_none as u64);
+    assert!(s.tunnels.is_empty());
+    let _ = (&lab.a, &lab.b);
 }

@@ -67,12 +67,23 @@
 //! starts the engine thread; the returned handle is `Send + Sync` and talks to the thread over
 //! a channel plus an `eventfd` wake-up. Each wake-up handles at most
 //! [`EngineConfig::batch`] packets per socket, with buffers allocated once.
+//!
+//! With [`EngineConfig::queues`] > 1 the TUN device is multi-queue and there is one thread
+//! per queue, each with its own send socket; the kernel keeps a flow on one queue, so a flow's
+//! packets stay in order. The first thread does everything as above; the others only
+//! encapsulate what their queue reads, with copies of the tunnel and route tables that the
+//! handle updates (after the first thread, before the call returns). Shared between them: a
+//! tunnel's MTU (set or lowered by any), its GRE sequence numbers (one atomic counter: unique,
+//! in order per thread but interleaved between threads) and the ICMP rate limit; outer
+//! Identifications are interleaved (queue k of n uses k+1, k+1+n, ...). Counters are per
+//! thread and summed by [`TunnelEngine::stats`] (see [`EngineStats::queue_packets`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use mip_wire::error::internet_checksum;
@@ -204,6 +215,15 @@ pub struct EngineConfig {
     /// before they are written to the device (see [`offload`](super::offload)). Falls back
     /// to one packet per read and write when the kernel refuses.
     pub offload: bool,
+    /// TUN queues, one engine thread each (`IFF_MULTI_QUEUE` when more than one): the kernel
+    /// spreads what it routes into the device over the queues by flow, and each thread
+    /// encapsulates its queue's packets with its own send socket, so that the engine can use
+    /// several cores. The first thread also does everything else (decapsulation, broadcasts,
+    /// commands). 1: a single-queue device and one thread.
+    pub queues: usize,
+    /// CPUs of the threads of queues 1, 2, ... (queue 0's is [`EngineConfig::cpu`]); a queue
+    /// with no entry is not pinned.
+    pub queue_cpus: Vec<usize>,
 }
 
 impl Default for EngineConfig {
@@ -218,6 +238,8 @@ impl Default for EngineConfig {
             cpu: None,
             broadcast_per_second: 200,
             offload: true,
+            queues: 1,
+            queue_cpus: Vec::new(),
         }
     }
 }
@@ -335,6 +357,9 @@ pub struct EngineStats {
     pub broadcast_links: Vec<(u32, Vec<Ipv4Addr>)>,
     /// Bindings receiving broadcasts.
     pub broadcast_targets: Vec<BroadcastTarget>,
+    /// Packets read from each TUN queue (one entry per queue; their sum is
+    /// `engine.tun_packets`).
+    pub queue_packets: Vec<u64>,
 }
 
 impl EngineStats {
@@ -347,10 +372,68 @@ impl EngineStats {
     }
 }
 
+impl TunnelCounters {
+    /// Adds `o` field by field (the counters of another queue's thread).
+    fn add(&mut self, o: &TunnelCounters) {
+        self.tx_packets += o.tx_packets;
+        self.tx_bytes += o.tx_bytes;
+        self.tx_fragmented += o.tx_fragmented;
+        self.rx_packets += o.rx_packets;
+        self.rx_bytes += o.rx_bytes;
+        self.drop_too_big += o.drop_too_big;
+        self.drop_send_error += o.drop_send_error;
+        self.drop_encap_error += o.drop_encap_error;
+        self.drop_decap_error += o.drop_decap_error;
+        self.drop_key_mismatch += o.drop_key_mismatch;
+        self.drop_ttl += o.drop_ttl;
+        self.drop_loop += o.drop_loop;
+        self.drop_write_error += o.drop_write_error;
+        self.tx_broadcast += o.tx_broadcast;
+    }
+}
+
+impl EngineCounters {
+    /// Adds `o` field by field (the counters of another queue's thread).
+    fn add(&mut self, o: &EngineCounters) {
+        self.tun_packets += o.tun_packets;
+        self.raw_packets += o.raw_packets;
+        self.unknown_source += o.unknown_source;
+        self.no_route += o.no_route;
+        self.not_ipv4 += o.not_ipv4;
+        self.malformed += o.malformed;
+        self.icmp_sent += o.icmp_sent;
+        self.icmp_suppressed += o.icmp_suppressed;
+        self.tun_read_errors += o.tun_read_errors;
+        self.raw_recv_errors += o.raw_recv_errors;
+        self.wakeups += o.wakeups;
+        self.broadcast_rx += o.broadcast_rx;
+        self.broadcast_forwarded += o.broadcast_forwarded;
+        self.broadcast_loop += o.broadcast_loop;
+        self.broadcast_rate_limited += o.broadcast_rate_limited;
+        self.broadcast_ttl += o.broadcast_ttl;
+    }
+}
+
 type Reply<T> = mpsc::SyncSender<io::Result<T>>;
 
+/// A change of the encapsulation tables, copied to the threads of queues 1, 2, ... after the
+/// first thread made it (they encapsulate only, so they need no more than this).
+#[derive(Clone)]
+enum Mirror {
+    AddTunnel(TunnelId, TunnelSpec, Arc<TunnelShared>),
+    RemoveTunnel(TunnelId),
+    Routes(Vec<(Ipv4Addr, TunnelId)>, bool),
+    SourceRoute(Ipv4Addr, TunnelId, bool),
+}
+
+/// What a queue thread other than the first reports for [`TunnelEngine::stats`].
+struct QueueCounters {
+    engine: EngineCounters,
+    tunnels: Vec<(TunnelId, TunnelCounters)>,
+}
+
 enum Command {
-    AddTunnel(TunnelId, TunnelSpec, Reply<u16>),
+    AddTunnel(TunnelId, TunnelSpec, Reply<(u16, Arc<TunnelShared>)>),
     RemoveTunnel(TunnelId, Reply<()>),
     Route(Ipv4Addr, TunnelId, bool, Reply<()>),
     /// Many `Route`s with one answer (one result per route, in order).
@@ -365,15 +448,23 @@ enum Command {
     BroadcastLink(u32, Vec<Ipv4Addr>, bool, Reply<()>),
     BroadcastTarget(BroadcastTarget, bool, Reply<()>),
     Stats(mpsc::SyncSender<EngineStats>),
+    /// For the threads of queues 1, 2, ...: apply, then answer.
+    Mirror(Mirror, mpsc::SyncSender<()>),
+    /// For the threads of queues 1, 2, ...: their counters.
+    Counters(mpsc::SyncSender<QueueCounters>),
     Shutdown,
 }
 
 /// The handle of a running engine. Dropping it stops the engine and removes the TUN device.
 #[derive(Debug)]
 pub struct TunnelEngine {
-    commands: mpsc::Sender<Command>,
-    waker: Arc<OwnedFd>,
-    thread: Option<JoinHandle<()>>,
+    /// One per queue thread; the first thread's first.
+    commands: Vec<mpsc::Sender<Command>>,
+    wakers: Vec<Arc<OwnedFd>>,
+    threads: Vec<JoinHandle<()>>,
+    /// Held across a change and its copy to the other queue threads, so that they see the
+    /// changes in the first thread's order.
+    serial: Mutex<()>,
     tun_name: String,
     tun_ifindex: u32,
 }
@@ -389,14 +480,13 @@ impl TunnelEngine {
     /// # Errors
     /// Not permitted (needs `CAP_NET_ADMIN` and `CAP_NET_RAW`), or the device cannot be made.
     pub fn start(config: EngineConfig) -> io::Result<Self> {
-        let tun = if config.offload {
-            Tun::open_offload(&config.tun_name, config.tun_mtu)?
-        } else {
-            Tun::open(&config.tun_name, config.tun_mtu)?
-        };
+        let queues = config.queues.clamp(1, 64);
+        let tuns = Tun::open_queues(&config.tun_name, config.tun_mtu, queues, config.offload)?;
+        let tun = &tuns[0];
         tracing::debug!(
             tun = tun.name(),
             offload = tun.vnet_hdr(),
+            queues,
             "tunnel engine TUN device open"
         );
         if config.configure_sysctls {
@@ -412,42 +502,79 @@ impl TunnelEngine {
                 );
             }
         }
-        let rx = [
+        let tun_name = tun.name().to_owned();
+        let tun_ifindex = tun.ifindex();
+        let rx = Arc::new([
             RawSocket::receiver(4)?,
             RawSocket::receiver(47)?,
             RawSocket::receiver(55)?,
-        ];
-        let tx = RawSocket::sender()?;
-        let nl = Netlink::open()?;
-        // SAFETY: plain eventfd(2) call; the result is checked before use.
-        let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if efd < 0 {
-            return Err(io::Error::last_os_error());
+        ]);
+        let icmp = Arc::new(Mutex::new(IcmpLimiter {
+            per_second: config.icmp_per_second,
+            window_start: std::time::Instant::now(),
+            sent: 0,
+            identification: 0,
+        }));
+        // Everything is opened here, in the caller's network namespace, before any thread
+        // starts.
+        let mut parts = Vec::with_capacity(queues);
+        for (queue, tun) in tuns.into_iter().enumerate() {
+            let io = Io {
+                tun,
+                rx: rx.clone(),
+                tx: RawSocket::sender()?,
+                nl: Netlink::open()?,
+            };
+            // SAFETY: plain eventfd(2) call; the result is checked before use.
+            let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if efd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `efd` is a fresh descriptor that nothing else owns.
+            let waker = Arc::new(unsafe { OwnedFd::from_raw_fd(efd) });
+            parts.push((queue, io, waker));
         }
-        // SAFETY: `efd` is a fresh descriptor that nothing else owns.
-        let waker = Arc::new(unsafe { OwnedFd::from_raw_fd(efd) });
-        let (commands, receiver) = mpsc::channel();
-        let tun_name = tun.name().to_owned();
-        let tun_ifindex = tun.ifindex();
-        let io = Io { tun, rx, tx, nl };
-        let worker_waker = waker.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("tunnel-{tun_name}"))
-            .spawn(move || {
-                if let Some(cpu) = config.cpu {
-                    if let Err(e) = pin_to_cpu(cpu) {
-                        tracing::warn!("tunnel engine: cannot pin to CPU {cpu}: {e}");
-                    }
-                }
-                Worker::new(config, io, receiver, worker_waker).run()
-            })?;
-        Ok(TunnelEngine {
-            commands,
-            waker,
-            thread: Some(thread),
+        let mut engine = TunnelEngine {
+            commands: Vec::with_capacity(queues),
+            wakers: Vec::with_capacity(queues),
+            threads: Vec::with_capacity(queues),
+            serial: Mutex::new(()),
             tun_name,
             tun_ifindex,
-        })
+        };
+        for (queue, io, waker) in parts {
+            let (commands, receiver) = mpsc::channel();
+            let cpu = if queue == 0 {
+                config.cpu
+            } else {
+                config.queue_cpus.get(queue - 1).copied()
+            };
+            let name = if queue == 0 {
+                format!("tunnel-{}", engine.tun_name)
+            } else {
+                format!("tunnel-{}.{queue}", engine.tun_name)
+            };
+            let worker_waker = waker.clone();
+            let q = QueueId {
+                index: queue,
+                count: queues,
+            };
+            let cfg = config.clone();
+            let icmp = icmp.clone();
+            // On failure, dropping `engine` stops the threads started so far.
+            let thread = std::thread::Builder::new().name(name).spawn(move || {
+                if let Some(cpu) = cpu {
+                    if let Err(e) = pin_to_cpu(cpu) {
+                        tracing::warn!("tunnel engine: cannot pin queue {queue} to CPU {cpu}: {e}");
+                    }
+                }
+                Worker::new(cfg, q, io, icmp, receiver, worker_waker).run()
+            })?;
+            engine.commands.push(commands);
+            engine.wakers.push(waker);
+            engine.threads.push(thread);
+        }
+        Ok(engine)
     }
 
     /// The TUN device's name (route home addresses here).
@@ -460,22 +587,56 @@ impl TunnelEngine {
         self.tun_ifindex
     }
 
-    fn wake(&self) {
+    /// The number of TUN queues (and engine threads).
+    pub fn queues(&self) -> usize {
+        self.commands.len()
+    }
+
+    fn wake(&self, queue: usize) {
         let one = 1u64.to_ne_bytes();
         // SAFETY: writes 8 bytes from a live buffer to our eventfd.
         unsafe {
-            libc::write(self.waker.as_raw_fd(), one.as_ptr().cast(), 8);
+            libc::write(self.wakers[queue].as_raw_fd(), one.as_ptr().cast(), 8);
         }
     }
 
-    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> io::Result<T> {
+    fn serial(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.serial.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a command on the first thread (the caller holds `serial`).
+    fn call0<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> io::Result<T> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.commands
+        self.commands[0]
             .send(make(tx))
             .map_err(|_| io::Error::other("tunnel engine stopped"))?;
-        self.wake();
+        self.wake(0);
         rx.recv()
             .map_err(|_| io::Error::other("tunnel engine stopped"))?
+    }
+
+    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> io::Result<T> {
+        let _serial = self.serial();
+        self.call0(make)
+    }
+
+    /// Copies a change to the other queue threads and waits until they have it (the caller
+    /// holds `serial`).
+    fn mirror(&self, m: Mirror) {
+        let mut acks = Vec::with_capacity(self.commands.len().saturating_sub(1));
+        for q in 1..self.commands.len() {
+            let (tx, rx) = mpsc::sync_channel(1);
+            if self.commands[q]
+                .send(Command::Mirror(m.clone(), tx))
+                .is_ok()
+            {
+                self.wake(q);
+                acks.push(rx);
+            }
+        }
+        for rx in acks {
+            let _ = rx.recv();
+        }
     }
 
     /// Adds tunnel `id`; returns the MTU in force.
@@ -483,7 +644,10 @@ impl TunnelEngine {
     /// # Errors
     /// `AlreadyExists` if `id` is in use.
     pub fn add_tunnel(&self, id: TunnelId, spec: TunnelSpec) -> io::Result<u16> {
-        self.call(|r| Command::AddTunnel(id, spec, r))
+        let _serial = self.serial();
+        let (mtu, shared) = self.call0(|r| Command::AddTunnel(id, spec, r))?;
+        self.mirror(Mirror::AddTunnel(id, spec, shared));
+        Ok(mtu)
     }
 
     /// Removes tunnel `id` and every route and `accept_from` that uses it.
@@ -491,7 +655,10 @@ impl TunnelEngine {
     /// # Errors
     /// `NotFound`.
     pub fn remove_tunnel(&self, id: TunnelId) -> io::Result<()> {
-        self.call(|r| Command::RemoveTunnel(id, r))
+        let _serial = self.serial();
+        self.call0(|r| Command::RemoveTunnel(id, r))?;
+        self.mirror(Mirror::RemoveTunnel(id));
+        Ok(())
     }
 
     /// Sets tunnel `id`'s MTU.
@@ -508,7 +675,10 @@ impl TunnelEngine {
     /// # Errors
     /// `NotFound` if there is no tunnel `id`.
     pub fn route(&self, destination: Ipv4Addr, id: TunnelId) -> io::Result<()> {
-        self.call(|r| Command::Route(destination, id, true, r))
+        let _serial = self.serial();
+        self.call0(|r| Command::Route(destination, id, true, r))?;
+        self.mirror(Mirror::Routes(vec![(destination, id)], true));
+        Ok(())
     }
 
     /// Undoes [`TunnelEngine::route`].
@@ -516,7 +686,10 @@ impl TunnelEngine {
     /// # Errors
     /// `NotFound` if there was no such route.
     pub fn unroute(&self, destination: Ipv4Addr, id: TunnelId) -> io::Result<()> {
-        self.call(|r| Command::Route(destination, id, false, r))
+        let _serial = self.serial();
+        self.call0(|r| Command::Route(destination, id, false, r))?;
+        self.mirror(Mirror::Routes(vec![(destination, id)], false));
+        Ok(())
     }
 
     /// [`TunnelEngine::route`] for each of `routes`, in order, in one request to the engine
@@ -541,16 +714,28 @@ impl TunnelEngine {
                 .map(|_| Err(io::Error::other("tunnel engine stopped")))
                 .collect()
         };
+        let _serial = self.serial();
         let (tx, rx) = mpsc::sync_channel(1);
-        if self
-            .commands
+        if self.commands[0]
             .send(Command::Routes(routes.to_vec(), add, tx))
             .is_err()
         {
             return stopped();
         }
-        self.wake();
-        rx.recv().unwrap_or_else(|_| stopped())
+        self.wake(0);
+        let results: Vec<io::Result<()>> = rx.recv().unwrap_or_else(|_| stopped());
+        if self.commands.len() > 1 {
+            let done: Vec<(Ipv4Addr, TunnelId)> = routes
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(x, _)| *x)
+                .collect();
+            if !done.is_empty() {
+                self.mirror(Mirror::Routes(done, add));
+            }
+        }
+        results
     }
 
     /// Packets *from* `source` read from the TUN device (and with no destination route) go
@@ -560,7 +745,10 @@ impl TunnelEngine {
     /// # Errors
     /// `NotFound` if there is no tunnel `id`.
     pub fn route_source(&self, source: Ipv4Addr, id: TunnelId) -> io::Result<()> {
-        self.call(|r| Command::SourceRoute(source, id, true, r))
+        let _serial = self.serial();
+        self.call0(|r| Command::SourceRoute(source, id, true, r))?;
+        self.mirror(Mirror::SourceRoute(source, id, true));
+        Ok(())
     }
 
     /// Undoes [`TunnelEngine::route_source`].
@@ -568,7 +756,10 @@ impl TunnelEngine {
     /// # Errors
     /// `NotFound` if there was no such route.
     pub fn unroute_source(&self, source: Ipv4Addr, id: TunnelId) -> io::Result<()> {
-        self.call(|r| Command::SourceRoute(source, id, false, r))
+        let _serial = self.serial();
+        self.call0(|r| Command::SourceRoute(source, id, false, r))?;
+        self.mirror(Mirror::SourceRoute(source, id, false));
+        Ok(())
     }
 
     /// Decapsulate packets of tunnel `id`'s protocol arriving from `remote` (for a minimal
@@ -619,21 +810,39 @@ impl TunnelEngine {
     /// # Errors
     /// The engine thread has stopped.
     pub fn stats(&self) -> io::Result<EngineStats> {
+        let stopped = || io::Error::other("tunnel engine stopped");
         let (tx, rx) = mpsc::sync_channel(1);
-        self.commands
+        self.commands[0]
             .send(Command::Stats(tx))
-            .map_err(|_| io::Error::other("tunnel engine stopped"))?;
-        self.wake();
-        rx.recv()
-            .map_err(|_| io::Error::other("tunnel engine stopped"))
+            .map_err(|_| stopped())?;
+        self.wake(0);
+        let mut stats = rx.recv().map_err(|_| stopped())?;
+        for q in 1..self.commands.len() {
+            let (tx, rx) = mpsc::sync_channel(1);
+            self.commands[q]
+                .send(Command::Counters(tx))
+                .map_err(|_| stopped())?;
+            self.wake(q);
+            let c = rx.recv().map_err(|_| stopped())?;
+            stats.engine.add(&c.engine);
+            stats.queue_packets.push(c.engine.tun_packets);
+            for (id, tc) in c.tunnels {
+                if let Some(t) = stats.tunnels.get_mut(&id) {
+                    t.counters.add(&tc);
+                }
+            }
+        }
+        Ok(stats)
     }
 }
 
 impl Drop for TunnelEngine {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        self.wake();
-        if let Some(t) = self.thread.take() {
+        for q in 0..self.commands.len() {
+            let _ = self.commands[q].send(Command::Shutdown);
+            self.wake(q);
+        }
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -643,8 +852,9 @@ impl Drop for TunnelEngine {
 
 struct Io {
     tun: Tun,
-    /// Receive (and fragmenting-send) sockets for protocols 4, 47, 55.
-    rx: [RawSocket; 3],
+    /// Receive (and fragmenting-send) sockets for protocols 4, 47, 55, shared by the queue
+    /// threads (only the first one receives).
+    rx: Arc<[RawSocket; 3]>,
     tx: RawSocket,
     nl: Netlink,
 }
@@ -658,12 +868,58 @@ fn rx_index(protocol: u8) -> Option<usize> {
     }
 }
 
+/// The state of a tunnel that all queue threads share.
+struct TunnelShared {
+    /// The MTU in force (lowered by any thread that meets a smaller path MTU).
+    mtu: AtomicU16,
+    /// The last GRE sequence number sent.
+    seq: AtomicU32,
+}
+
+/// Which queue a worker thread serves, of how many.
+#[derive(Clone, Copy)]
+struct QueueId {
+    index: usize,
+    count: usize,
+}
+
 struct Tunnel {
     spec: TunnelSpec,
-    mtu: u16,
+    shared: Arc<TunnelShared>,
+    /// The outer Identification of the next packet; the queue threads interleave theirs
+    /// (queue k of n sends k+1, k+1+n, ...), so that they do not repeat one another's.
     next_id: u16,
-    next_seq: u32,
+    id_step: u16,
     c: TunnelCounters,
+}
+
+impl Tunnel {
+    fn new(spec: TunnelSpec, shared: Arc<TunnelShared>, q: QueueId) -> Tunnel {
+        Tunnel {
+            spec,
+            shared,
+            next_id: (q.index as u16).wrapping_add(1),
+            id_step: q.count as u16,
+            c: TunnelCounters::default(),
+        }
+    }
+
+    fn mtu(&self) -> u16 {
+        self.shared.mtu.load(Ordering::Relaxed)
+    }
+
+    fn take_id(&mut self) -> u16 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(self.id_step);
+        id
+    }
+
+    fn take_seq(&self) -> u32 {
+        self.shared
+            .seq
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1)
+    }
 }
 
 #[derive(Default)]
@@ -745,12 +1001,16 @@ const RX_BUF: usize = 65536;
 
 struct Worker {
     cfg: EngineConfig,
+    /// The queue served; queue 0's thread also decapsulates, forwards broadcasts and runs the
+    /// commands.
+    queue: QueueId,
     io: Io,
     commands: mpsc::Receiver<Command>,
     waker: Arc<OwnedFd>,
     t: Tables,
     c: EngineCounters,
-    icmp: IcmpLimiter,
+    /// Shared by the queue threads (taken only to send an ICMP error).
+    icmp: Arc<Mutex<IcmpLimiter>>,
     inbuf: Vec<u8>,
     slots: Vec<Vec<u8>>,
     pending: Vec<Pending>,
@@ -776,21 +1036,20 @@ fn slot_size(tun_mtu: u32) -> usize {
 impl Worker {
     fn new(
         cfg: EngineConfig,
+        queue: QueueId,
         io: Io,
+        icmp: Arc<Mutex<IcmpLimiter>>,
         commands: mpsc::Receiver<Command>,
         waker: Arc<OwnedFd>,
     ) -> Self {
         let batch = cfg.batch.clamp(1, 1024);
-        let rx_batch = batch.min(32);
+        // Only the first queue's thread receives from the raw sockets.
+        let rx_batch = if queue.index == 0 { batch.min(32) } else { 0 };
         let slot = slot_size(cfg.tun_mtu);
         let broadcast_per_second = cfg.broadcast_per_second;
         Worker {
-            icmp: IcmpLimiter {
-                per_second: cfg.icmp_per_second,
-                window_start: std::time::Instant::now(),
-                sent: 0,
-                identification: 0,
-            },
+            icmp,
+            queue,
             cfg: EngineConfig { batch, ..cfg },
             io,
             commands,
@@ -814,6 +1073,14 @@ impl Worker {
 
     fn run(mut self) {
         let mut fds: Vec<libc::pollfd> = Vec::with_capacity(8);
+        // Only the first queue's thread receives from the raw sockets (poll skips fd -1).
+        let primary = self.queue.index == 0;
+        let rx_fd = |s: &RawSocket| if primary { s.as_raw_fd() } else { -1 };
+        let rx_fds = [
+            rx_fd(&self.io.rx[0]),
+            rx_fd(&self.io.rx[1]),
+            rx_fd(&self.io.rx[2]),
+        ];
         loop {
             fds.clear();
             fds.extend([
@@ -828,17 +1095,17 @@ impl Worker {
                     revents: 0,
                 },
                 libc::pollfd {
-                    fd: self.io.rx[0].as_raw_fd(),
+                    fd: rx_fds[0],
                     events: libc::POLLIN,
                     revents: 0,
                 },
                 libc::pollfd {
-                    fd: self.io.rx[1].as_raw_fd(),
+                    fd: rx_fds[1],
                     events: libc::POLLIN,
                     revents: 0,
                 },
                 libc::pollfd {
-                    fd: self.io.rx[2].as_raw_fd(),
+                    fd: rx_fds[2],
                     events: libc::POLLIN,
                     revents: 0,
                 },
@@ -909,14 +1176,12 @@ impl Worker {
                     )),
                     std::collections::hash_map::Entry::Vacant(v) => {
                         let mtu = spec.mtu.unwrap_or_else(|| path_mtu(&mut self.io.nl, &spec));
-                        v.insert(Tunnel {
-                            spec,
-                            mtu,
-                            next_id: 1,
-                            next_seq: 0,
-                            c: TunnelCounters::default(),
+                        let shared = Arc::new(TunnelShared {
+                            mtu: AtomicU16::new(mtu),
+                            seq: AtomicU32::new(0),
                         });
-                        Ok(mtu)
+                        v.insert(Tunnel::new(spec, shared.clone(), self.queue));
+                        Ok((mtu, shared))
                     }
                 };
                 let _ = reply.send(r);
@@ -939,7 +1204,7 @@ impl Worker {
             Command::SetMtu(id, mtu, reply) => {
                 let r = match t.tunnels.get_mut(&id) {
                     Some(tun) => {
-                        tun.mtu = mtu;
+                        tun.shared.mtu.store(mtu, Ordering::Relaxed);
                         Ok(())
                     }
                     None => Err(not_found(format!("no tunnel {id}"))),
@@ -1054,7 +1319,50 @@ impl Worker {
             Command::Stats(reply) => {
                 let _ = reply.send(self.snapshot());
             }
+            Command::Mirror(m, ack) => {
+                self.mirror(m);
+                let _ = ack.send(());
+            }
+            Command::Counters(reply) => {
+                let _ = reply.send(QueueCounters {
+                    engine: self.c,
+                    tunnels: self.t.tunnels.iter().map(|(id, t)| (*id, t.c)).collect(),
+                });
+            }
             Command::Shutdown => {}
+        }
+    }
+
+    /// Applies a change the first queue's thread made (on the thread of another queue).
+    fn mirror(&mut self, m: Mirror) {
+        let t = &mut self.t;
+        match m {
+            Mirror::AddTunnel(id, spec, shared) => {
+                t.tunnels
+                    .entry(id)
+                    .or_insert_with(|| Tunnel::new(spec, shared, self.queue));
+            }
+            Mirror::RemoveTunnel(id) => {
+                t.tunnels.remove(&id);
+                t.routes.retain(|_, v| {
+                    v.retain(|x| *x != id);
+                    !v.is_empty()
+                });
+                t.source_routes.retain(|_, x| *x != id);
+            }
+            Mirror::Routes(routes, add) => {
+                for (dst, id) in routes {
+                    let _ = t.route(dst, id, add);
+                }
+            }
+            Mirror::SourceRoute(src, id, true) => {
+                t.source_routes.insert(src, id);
+            }
+            Mirror::SourceRoute(src, id, false) => {
+                if t.source_routes.get(&src) == Some(&id) {
+                    t.source_routes.remove(&src);
+                }
+            }
         }
     }
 
@@ -1086,7 +1394,7 @@ impl Worker {
                         *id,
                         TunnelStats {
                             spec: t.spec,
-                            mtu: t.mtu,
+                            mtu: t.mtu(),
                             counters: t.c,
                         },
                     )
@@ -1106,6 +1414,7 @@ impl Worker {
                 v.sort();
                 v
             },
+            queue_packets: vec![self.c.tun_packets],
         }
     }
 
@@ -1211,13 +1520,13 @@ impl Worker {
                 t.c.drop_loop += 1;
                 continue;
             }
-            let too_big = len > usize::from(t.mtu);
+            let too_big = len > usize::from(t.mtu());
             if too_big && df {
                 t.c.drop_too_big += 1;
-                let (mtu, local) = (t.mtu, t.spec.local);
+                let (mtu, local) = (t.mtu(), t.spec.local);
                 send_frag_needed(
                     &self.io.tun,
-                    &mut self.icmp,
+                    &self.icmp,
                     &mut self.c,
                     &packet[..len],
                     mtu,
@@ -1235,9 +1544,8 @@ impl Worker {
                 src: t.spec.local,
                 dst: t.spec.remote,
                 ttl: self.cfg.outer_ttl,
-                identification: t.next_id,
+                identification: t.take_id(),
             };
-            t.next_id = t.next_id.wrapping_add(1);
             let r = wrap(t, &outer, inner, fragment, slot);
             let Ok(out_len) = r else {
                 t.c.drop_encap_error += 1;
@@ -1314,14 +1622,9 @@ impl Worker {
             return;
         };
         let fresh = path_mtu(&mut self.io.nl, &t.spec);
-        if fresh < t.mtu {
-            tracing::info!(
-                tunnel = p.tunnel,
-                old = t.mtu,
-                new = fresh,
-                "tunnel MTU lowered"
-            );
-            t.mtu = fresh;
+        let old = t.shared.mtu.fetch_min(fresh, Ordering::Relaxed);
+        if fresh < old {
+            tracing::info!(tunnel = p.tunnel, old, new = fresh, "tunnel MTU lowered");
         }
         let packet = &self.slots[slot][..p.len];
         let df = packet[6] & 0x40 != 0;
@@ -1337,7 +1640,7 @@ impl Worker {
             return;
         }
         t.c.drop_too_big += 1;
-        let (mtu, local, encap) = (t.mtu, t.spec.local, t.spec.encapsulation);
+        let (mtu, local, encap) = (t.mtu(), t.spec.local, t.spec.encapsulation);
         // Recover the inner packet to quote it in the ICMP error.
         let packet = self.slots[slot][..p.len].to_vec();
         let inner: Option<Vec<u8>> = match (encap, packet[9]) {
@@ -1351,14 +1654,7 @@ impl Worker {
             }
         };
         if let Some(inner) = inner {
-            send_frag_needed(
-                &self.io.tun,
-                &mut self.icmp,
-                &mut self.c,
-                &inner,
-                mtu,
-                local,
-            );
+            send_frag_needed(&self.io.tun, &self.icmp, &mut self.c, &inner, mtu, local);
         }
     }
 
@@ -1422,8 +1718,7 @@ impl Worker {
             return;
         };
         let stage: &[u8] = if target.nested {
-            let id = t.next_id;
-            t.next_id = t.next_id.wrapping_add(1);
+            let id = t.take_id();
             match nest_to_home(
                 &self.inbuf[..len],
                 t.spec.local,
@@ -1443,7 +1738,7 @@ impl Worker {
         };
         let df = stage[6] & 0x40 != 0;
         let fragment = stage[6] & 0x3f != 0 || stage[7] != 0; // MF or an offset
-        let too_big = stage.len() > usize::from(t.mtu);
+        let too_big = stage.len() > usize::from(t.mtu());
         if too_big && df {
             // No ICMP error about a broadcast (RFC 1812 §4.3.2.7).
             t.c.drop_too_big += 1;
@@ -1453,9 +1748,8 @@ impl Worker {
             src: t.spec.local,
             dst: t.spec.remote,
             ttl: self.cfg.outer_ttl,
-            identification: t.next_id,
+            identification: t.take_id(),
         };
-        t.next_id = t.next_id.wrapping_add(1);
         let Ok(n) = wrap(t, &outer, stage, fragment, &mut self.bcast_buf) else {
             t.c.drop_encap_error += 1;
             return;
@@ -1622,10 +1916,7 @@ fn wrap(
             checksum,
             sequence,
         } => {
-            let seq = sequence.then(|| {
-                t.next_seq = t.next_seq.wrapping_add(1);
-                t.next_seq
-            });
+            let seq = sequence.then(|| t.take_seq());
             encapsulate_gre_with(outer, &GreRepr::ipv4(checksum, key, seq), inner, slot)
         }
         Encapsulation::Minimal if fragment => encapsulate_ipip_with(outer, inner, slot),
@@ -1660,19 +1951,23 @@ pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
 /// next-hop MTU `mtu`, unless rate-limited or not allowed.
 fn send_frag_needed(
     tun: &Tun,
-    icmp: &mut IcmpLimiter,
+    icmp: &Mutex<IcmpLimiter>,
     c: &mut EngineCounters,
     packet: &[u8],
     mtu: u16,
     local: Ipv4Addr,
 ) {
-    if !icmp.allow() {
-        c.icmp_suppressed += 1;
-        return;
-    }
+    let identification = {
+        let mut icmp = icmp.lock().unwrap_or_else(|e| e.into_inner());
+        if !icmp.allow() {
+            c.icmp_suppressed += 1;
+            return;
+        }
+        icmp.identification = icmp.identification.wrapping_add(1);
+        icmp.identification
+    };
     let mut out = [0u8; 576];
-    icmp.identification = icmp.identification.wrapping_add(1);
-    match build_frag_needed(packet, mtu, local, icmp.identification, &mut out) {
+    match build_frag_needed(packet, mtu, local, identification, &mut out) {
         Some(n) if tun.write(&out[..n]).is_ok() => c.icmp_sent += 1,
         _ => c.icmp_suppressed += 1,
     }

@@ -10,6 +10,9 @@
 //! ([`VnetHdr`](super::offload::VnetHdr)); reads may be TCP super-segments of up to 64 KB with
 //! a partial checksum, and writes may be too (see [`offload`](super::offload)).
 //! [`Tun::read`] hands the header to the caller; [`Tun::write`] adds an empty one.
+//!
+//! [`Tun::open_queues`] makes a multi-queue device (`IFF_MULTI_QUEUE`): one descriptor per
+//! queue, the kernel choosing a queue per flow, so that one thread per queue can read it.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -41,10 +44,10 @@ impl Tun {
     /// `/dev/net/tun` is missing, the name is too long or taken by another kind of device, or
     /// not permitted.
     pub fn create(name: &str) -> io::Result<Tun> {
-        Tun::create_with(name, false)
+        Tun::create_with(name, false, false)
     }
 
-    fn create_with(name: &str, vnet: bool) -> io::Result<Tun> {
+    fn create_with(name: &str, vnet: bool, multi_queue: bool) -> io::Result<Tun> {
         if name.len() >= IFNAMSIZ || name.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -70,6 +73,9 @@ impl Tun {
         let mut flags = (libc::IFF_TUN | libc::IFF_NO_PI) as i16;
         if vnet {
             flags |= libc::IFF_VNET_HDR as i16;
+        }
+        if multi_queue {
+            flags |= libc::IFF_MULTI_QUEUE as i16;
         }
         ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
         // SAFETY: `ifr` is a 40-byte buffer laid out as struct ifreq, which TUNSETIFF reads and
@@ -132,7 +138,7 @@ impl Tun {
     /// # Errors
     /// As [`Tun::open`].
     pub fn open_offload(name: &str, mtu: u32) -> io::Result<Tun> {
-        let tun = match Tun::create_with(name, true) {
+        let tun = match Tun::create_with(name, true, false) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(
@@ -146,6 +152,51 @@ impl Tun {
         nl.link_set_mtu(tun.index, mtu)?;
         nl.link_set_up(tun.index, true)?;
         Ok(tun)
+    }
+
+    /// A multi-queue TUN device (`IFF_MULTI_QUEUE`) with `queues` queues, MTU set and up: one
+    /// [`Tun`] per queue, each its own descriptor. The kernel spreads the packets it routes
+    /// into the device over the queues by flow (a flow stays on one queue); a write on any
+    /// queue is received on the device. With `offload`, as [`Tun::open_offload`] (falling back
+    /// to plain queues when the kernel refuses). `queues` = 1 gives a single-queue device like
+    /// [`Tun::open`] / [`Tun::open_offload`].
+    ///
+    /// # Errors
+    /// As [`Tun::open`]; `queues` = 0, or the kernel refuses a queue.
+    pub fn open_queues(name: &str, mtu: u32, queues: usize, offload: bool) -> io::Result<Vec<Tun>> {
+        match queues {
+            0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a TUN device needs one queue at least",
+                ))
+            }
+            1 if offload => return Ok(vec![Tun::open_offload(name, mtu)?]),
+            1 => return Ok(vec![Tun::open(name, mtu)?]),
+            _ => {}
+        }
+        let first = match Tun::create_with(name, offload, true) {
+            Ok(t) => t,
+            Err(e) if offload => {
+                tracing::warn!(
+                    "TUN {name}: offloads (IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4) not available \
+                     ({e}); one packet per read and write"
+                );
+                Tun::create_with(name, false, true)?
+            }
+            Err(e) => return Err(e),
+        };
+        let vnet = first.vnet;
+        let mut all = vec![first];
+        for _ in 1..queues {
+            // The same name and flags attach one more queue to the device.
+            let q = Tun::create_with(&all[0].name, vnet, true)?;
+            all.push(q);
+        }
+        let mut nl = Netlink::open()?;
+        nl.link_set_mtu(all[0].index, mtu)?;
+        nl.link_set_up(all[0].index, true)?;
+        Ok(all)
     }
 
     /// Whether reads and writes carry a `virtio_net_hdr` ([`Tun::open_offload`]).
