@@ -6,7 +6,11 @@
 //! generator sleeps whenever nothing is due, leaving the CPU to the home agent under test.
 //!
 //! * Open loop (`--rate R`): requests are due at `R`/s from the start of the phase, sent in
-//!   ticks of `--tick-us` (default 200 µs), whatever the replies do.
+//!   ticks of `--tick-us` (default 200 µs), whatever the replies do. The generator sleeps
+//!   from tick to tick and reads the replies that came meanwhile; each reply's latency ends
+//!   at the kernel's receive timestamp (`SO_TIMESTAMPNS`), not when the generator read it,
+//!   so sleeping costs no accuracy, and the target's replies do not have to wake the
+//!   generator (which, over loopback, the target would pay for).
 //! * Closed loop (`--in-flight K`): K requests are outstanding at all times; a reply (or a
 //!   timeout) lets the next one go. A node has at most one request outstanding.
 //!
@@ -335,6 +339,9 @@ struct Generator<'a> {
     flood_tx: SendBatch,
     rx: RecvBatch,
     clock: Instant,
+    /// `CLOCK_REALTIME` at `clock`, nanoseconds: turns the kernel's receive stamps into
+    /// `clock` time.
+    clock_real_ns: u64,
     cursor: u32,
     rng: u64,
     stats: Stats,
@@ -366,6 +373,9 @@ impl<'a> Generator<'a> {
         if let Some(f) = &flood_socket {
             fds.push(fd(f));
         }
+        for &f in &fds {
+            crate::udp::enable_rx_timestamps(f)?;
+        }
         let sas = (0..opts.population.nodes)
             .map(|i| opts.population.security_association(i))
             .collect();
@@ -386,6 +396,9 @@ impl<'a> Generator<'a> {
             flood_tx: SendBatch::new(batch),
             rx: RecvBatch::new(batch),
             clock: Instant::now(),
+            clock_real_ns: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
             cursor: 0,
             rng: 0x853c_49e6_748f_ea9b,
             stats: Stats::default(),
@@ -613,7 +626,12 @@ impl<'a> Generator<'a> {
                 let t = self.now_ns();
                 self.stats.last_event = self.stats.last_event.max(t);
                 for i in 0..n {
-                    self.handle_reply(i, t);
+                    // When the kernel queued it, not when this loop got round to it.
+                    let arrived = self
+                        .rx
+                        .stamp_ns(i)
+                        .map_or(t, |r| r.saturating_sub(self.clock_real_ns).min(t));
+                    self.handle_reply(i, arrived);
                 }
             }
         }
@@ -704,7 +722,14 @@ impl<'a> Generator<'a> {
                 wake = wake.min(send_end);
             }
             let wait = Duration::from_nanos(wake.saturating_sub(now).min(10_000_000));
-            self.poller.wait(wait);
+            if let Load::Rate(_) = plan.load {
+                // Open loop: nothing waits for a reply, and replies carry their arrival
+                // time: sleep to the next tick instead of waking for every reply.
+                std::thread::sleep(wait);
+                self.poller.mark_all();
+            } else {
+                self.poller.wait(wait);
+            }
         }
         let mut rep = std::mem::take(&mut self.stats.report);
         let first = self.stats.first_send.unwrap_or(start);

@@ -102,6 +102,23 @@ pub fn udp_socket(bind: SocketAddrV4, buffer: usize, reuse_port: bool) -> io::Re
     Ok(sock)
 }
 
+/// Control-message room per datagram for an `SCM_TIMESTAMPNS` (a 16-byte timespec).
+const CMSG_SLOT: usize = 32;
+
+/// Control message buffer of one datagram, aligned for `cmsghdr`.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+struct CmsgSlot([u8; CMSG_SLOT]);
+
+/// Asks the kernel to stamp every datagram `fd` receives with the time it arrived
+/// (`SO_TIMESTAMPNS`, `CLOCK_REALTIME`), read back by [`RecvBatch::stamp_ns`].
+///
+/// # Errors
+/// The kernel refused the option.
+pub fn enable_rx_timestamps(fd: RawFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+}
+
 /// Received datagrams: up to `capacity` per call.
 pub struct RecvBatch {
     buf: Vec<u8>,
@@ -109,6 +126,8 @@ pub struct RecvBatch {
     addrs: Vec<libc::sockaddr_in>,
     iov: Vec<libc::iovec>,
     hdrs: Vec<libc::mmsghdr>,
+    cmsgs: Vec<CmsgSlot>,
+    stamps: Vec<Option<u64>>,
     n: usize,
 }
 
@@ -131,6 +150,8 @@ impl RecvBatch {
                 .collect(),
             // SAFETY: as above.
             hdrs: (0..capacity).map(|_| unsafe { mem::zeroed() }).collect(),
+            cmsgs: vec![CmsgSlot([0; CMSG_SLOT]); capacity],
+            stamps: vec![None; capacity],
             n: 0,
         }
     }
@@ -155,8 +176,8 @@ impl RecvBatch {
             h.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
             h.msg_hdr.msg_iov = &raw mut self.iov[i];
             h.msg_hdr.msg_iovlen = 1;
-            h.msg_hdr.msg_control = std::ptr::null_mut();
-            h.msg_hdr.msg_controllen = 0;
+            h.msg_hdr.msg_control = self.cmsgs[i].0.as_mut_ptr().cast();
+            h.msg_hdr.msg_controllen = CMSG_SLOT as _;
             h.msg_hdr.msg_flags = 0;
             h.msg_len = 0;
         }
@@ -177,6 +198,7 @@ impl RecvBatch {
                 self.n = r as usize;
                 for i in 0..self.n {
                     self.lens[i] = (self.hdrs[i].msg_len as usize).min(SLOT);
+                    self.stamps[i] = rx_stamp(&self.hdrs[i].msg_hdr);
                 }
                 return Ok(self.n);
             }
@@ -199,6 +221,12 @@ impl RecvBatch {
         self.n == 0
     }
 
+    /// When datagram `i` of the last call arrived (`CLOCK_REALTIME`, nanoseconds), if the
+    /// socket has [`enable_rx_timestamps`].
+    pub fn stamp_ns(&self, i: usize) -> Option<u64> {
+        self.stamps.get(i).copied().flatten()
+    }
+
     /// Datagram `i` of the last call and its source.
     pub fn get(&self, i: usize) -> (&[u8], SocketAddrV4) {
         let start = i * SLOT;
@@ -207,6 +235,24 @@ impl RecvBatch {
             from_sockaddr(&self.addrs[i]),
         )
     }
+}
+
+/// The `SCM_TIMESTAMPNS` of a received message header, nanoseconds since the epoch.
+fn rx_stamp(h: &libc::msghdr) -> Option<u64> {
+    // SAFETY: the kernel filled msg_control/msg_controllen; the CMSG_* macros stay within
+    // them, and the payload is read unaligned with the size the kernel defines.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(h);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                let ns = u64::try_from(ts.tv_sec).ok()?.checked_mul(1_000_000_000)?;
+                return ns.checked_add(u64::try_from(ts.tv_nsec).ok()?);
+            }
+            c = libc::CMSG_NXTHDR(h, c);
+        }
+    }
+    None
 }
 
 /// Datagrams to send in one `sendmmsg` call (or a few, if the kernel takes part of them).
@@ -465,5 +511,42 @@ mod tests {
         assert_eq!(got, (0..5u8).map(|i| vec![i, i, i]).collect::<Vec<_>>());
         assert_eq!(rx.recv(fd(&b)).unwrap(), 0);
         assert!(!wait_readable(&[fd(&b)], Duration::from_millis(1)).unwrap());
+    }
+
+    #[test]
+    fn receive_timestamps_are_the_arrival_time() {
+        let lo = Ipv4Addr::LOCALHOST;
+        let a = udp_socket(SocketAddrV4::new(lo, 0), 1 << 20, false).unwrap();
+        let b = udp_socket(SocketAddrV4::new(lo, 0), 1 << 20, false).unwrap();
+        let b_addr = match b.local_addr().unwrap() {
+            std::net::SocketAddr::V4(v) => v,
+            _ => unreachable!(),
+        };
+        let real = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        };
+        let mut rx = RecvBatch::new(4);
+        // Without the option: no stamp.
+        a.send_to(b"x", b_addr).unwrap();
+        assert!(wait_readable(&[fd(&b)], Duration::from_secs(2)).unwrap());
+        assert_eq!(rx.recv(fd(&b)).unwrap(), 1);
+        assert_eq!(rx.stamp_ns(0), None);
+        enable_rx_timestamps(fd(&b)).unwrap();
+        let before = real();
+        a.send_to(b"y", b_addr).unwrap();
+        // Read well after arrival: the stamp is the arrival, not the read.
+        std::thread::sleep(Duration::from_millis(30));
+        let read_at = real();
+        assert_eq!(rx.recv(fd(&b)).unwrap(), 1);
+        let stamp = rx.stamp_ns(0).expect("a stamp");
+        assert!(stamp >= before, "{stamp} < {before}");
+        assert!(
+            stamp + 20_000_000 < read_at,
+            "stamped at read time, not arrival"
+        );
+        assert_eq!(rx.get(0).0, b"y");
     }
 }

@@ -23,9 +23,10 @@
 //!   counted).
 //! * `timers: BinaryHeap<Timer>`: 16 bytes per binding. Exactly one live entry per binding:
 //!   a renewal that pushes the expiry later does not touch the heap (O(1)); the stale entry
-//!   is re-armed in place at the binding's current expiry when it reaches the top ("lazy
-//!   deletion": one sift-down, no pop and push). `next_deadline` is O(1) and exact, because
-//!   the top is always settled after each operation.
+//!   is re-armed in place at the binding's current expiry when its old deadline comes ("lazy
+//!   deletion": one sift-down, no pop and push, once per lifetime at most). `deadline_hint`
+//!   (what the daemon waits for) is the top as it stands: O(1), never later than the true
+//!   earliest expiry; `next_deadline` settles the top first and is exact.
 //! * `tunnels`: one 16-byte entry per distinct (home agent, care-of address, encapsulation)
 //!   plus its index; shared by every binding with the same endpoints and removed with the
 //!   last one (seed 002: "Tunnels are shared by mobile nodes registered with the same
@@ -601,17 +602,44 @@ impl Table {
         self.timers.peek().map(|Reverse(t)| t.deadline)
     }
 
-    /// A binding whose expiry is at or before `now`, if any.
+    /// The heap top's deadline without settling it: no later than [`Table::next_deadline`]
+    /// (a renewed binding's old expiry may still be on top), and O(1) without touching the
+    /// heap. A caller that wakes at this time and finds nothing due lets `pop_expired`
+    /// re-arm the renewed entries that came due, each once per lifetime.
+    pub(crate) fn deadline_hint(&self) -> Option<u64> {
+        self.timers.peek().map(|Reverse(t)| t.deadline)
+    }
+
+    /// A binding whose expiry is at or before `now`, if any. Only entries due at `now` are
+    /// settled: a renewal costs the heap nothing until its old expiry comes.
     pub(crate) fn pop_expired(&mut self, now: u64) -> Option<u32> {
-        self.settle();
-        match self.timers.peek_mut() {
-            Some(top) if top.0.deadline <= now => {
-                let Reverse(t) = PeekMut::pop(top);
-                self.slots[t.slot as usize].timer_at = NEVER;
-                Some(t.slot)
+        while let Some(mut top) = self.timers.peek_mut() {
+            let t = top.0;
+            if t.deadline > now {
+                return None;
             }
-            _ => None,
+            let s = &mut self.slots[t.slot as usize];
+            let live = s.home != 0 && s.gen == t.gen && s.timer_at == t.deadline;
+            if !live {
+                PeekMut::pop(top);
+                continue;
+            }
+            if s.expiry == t.deadline {
+                PeekMut::pop(top);
+                s.timer_at = NEVER;
+                return Some(t.slot);
+            }
+            if s.expiry == NEVER {
+                s.timer_at = NEVER;
+                PeekMut::pop(top);
+                continue;
+            }
+            // Renewed since: re-arm at the real expiry, in place (the entry sinks when `top`
+            // is dropped).
+            s.timer_at = s.expiry;
+            top.0.deadline = s.expiry;
         }
+        None
     }
 
     /// Removes every binding (the tunnels too). The per-host counters stay.
@@ -802,6 +830,33 @@ mod tests {
         r.count_accepted(u64::MAX);
         assert_eq!(r.snapshot().last_accepted_ms, u64::from(u32::MAX) * 1000);
         assert_eq!(HostRecord::default().snapshot(), HostCounters::default());
+    }
+
+    #[test]
+    fn deadline_hint_is_early_never_late_and_renewals_cost_nothing_until_due() {
+        let mut t = Table::new();
+        let (a, _) = t.insert(nb(10, 100, 1000));
+        let (b, _) = t.insert(nb(11, 100, 2000));
+        t.set_expiry(a, 3000);
+        // The hint is the renewed binding's old expiry: early, never late.
+        assert_eq!(t.deadline_hint(), Some(1000));
+        // Nothing due before 1000: the heap is not touched (the stale entry stays on top).
+        assert_eq!(t.pop_expired(999), None);
+        assert_eq!(t.deadline_hint(), Some(1000));
+        // At 1000 the stale entry is re-armed at 3000; b (2000) is now first.
+        assert_eq!(t.pop_expired(1000), None);
+        assert_eq!(t.deadline_hint(), Some(2000));
+        assert_eq!(t.pop_expired(2500), Some(b));
+        t.remove(b);
+        assert_eq!(t.pop_expired(2999), None);
+        assert_eq!(t.pop_expired(3000), Some(a));
+        t.remove(a);
+        assert_eq!(t.deadline_hint(), None);
+        // Renewed to never: the old entry dies when it comes due.
+        let (c, _) = t.insert(nb(12, 100, 500));
+        t.set_expiry(c, NEVER);
+        assert_eq!(t.pop_expired(10_000), None);
+        assert_eq!(t.deadline_hint(), None);
     }
 
     #[test]

@@ -624,3 +624,40 @@ fn seed002_reconfigure_keeps_bindings_and_applies_reverse_tunnel_off_to_tunnels(
     // The lifetime granted before is unaffected.
     assert_eq!(ha.bindings(at(0))[0].lifetime_granted, 1800);
 }
+
+/// RFC 5944 §3.8.2.2 expiry driven by the cheap hint an event loop polls after every batch:
+/// the hint is never later than the exact deadline, waking at a stale hint (a renewed
+/// binding's old expiry) removes nothing, and the binding still goes at its renewed expiry.
+#[test]
+fn rfc5944_3_8_2_2_expiry_by_timeout_hint_after_renewal() {
+    let mut ha = home_agent();
+    let out = send(
+        &mut ha,
+        at(0),
+        &Request::new(mn(), coa1(), at(0), mn_sa()).lifetime(100),
+    );
+    assert_eq!(out.code(), 0);
+    let out = send(
+        &mut ha,
+        at(50),
+        &Request::new(mn(), coa1(), at(50), mn_sa()).lifetime(100),
+    );
+    assert_eq!(out.code(), 0);
+    // Renewed to expire at 150; the hint may still say 100, never later than 150.
+    let hint = ha.timeout_hint().unwrap();
+    assert!(hint <= at(150) && hint >= at(100), "{hint:?}");
+    let mut now = hint;
+    ha.handle_timeout(now);
+    assert_eq!(ha.binding_count(), 1, "a stale hint removes nothing");
+    // Follow the hint as a loop would: the binding goes at 150 exactly.
+    for _ in 0..3 {
+        now = ha.timeout_hint().expect("a binding is left");
+        ha.handle_timeout(now);
+        if ha.binding_count() == 0 {
+            break;
+        }
+    }
+    assert_eq!(now, at(150));
+    assert_eq!(ha.binding_count(), 0);
+    assert_eq!(ha.timeout_hint(), None);
+}

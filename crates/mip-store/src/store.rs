@@ -244,6 +244,8 @@ struct Shared {
     failure: Mutex<Option<String>>,
     stop: Mutex<bool>,
     wake: Condvar,
+    /// Thread id of the sync thread (0 until it has started).
+    syncer_tid: std::sync::atomic::AtomicI32,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -251,6 +253,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn syncer_loop(shared: Arc<Shared>, interval: Duration) {
+    // SAFETY: gettid has no preconditions.
+    shared
+        .syncer_tid
+        .store(unsafe { libc::gettid() }, Ordering::Release);
     loop {
         {
             let guard = lock(&shared.stop);
@@ -954,6 +960,7 @@ impl Store {
             failure: Mutex::new(None),
             stop: Mutex::new(false),
             wake: Condvar::new(),
+            syncer_tid: std::sync::atomic::AtomicI32::new(0),
         });
         let syncer = match options.sync {
             SyncPolicy::EveryBatch => None,
@@ -1221,11 +1228,12 @@ impl Store {
         if self.needs_checkpoint() {
             if self.checkpointer.is_none() {
                 self.start_checkpoint()?;
-            } else {
-                // The next checkpoint is due and the last one (running on idle CPU time
-                // only) has not finished: the machine has no idle time. Let it compete
-                // normally so that the journals, and the replay at the next start, stay
-                // bounded.
+            } else if self.journal.records_bytes()
+                >= self.options.checkpoint_bytes.saturating_mul(PROMOTE_AFTER)
+            {
+                // The running checkpoint (on idle CPU time only) has fallen far behind: the
+                // machine has had no idle time for a long while. Let it compete normally so
+                // that the journals, and the replay at the next start, stay bounded.
                 self.promote_checkpoint();
             }
         }
@@ -1422,6 +1430,37 @@ impl Store {
 }
 
 impl Store {
+    /// Keeps the store's own threads (the journal sync thread, and checkpoints started from
+    /// now on) off `cpu`, the CPU the owner has pinned its latency-sensitive loop to: they
+    /// run on the other CPUs the store was opened with. Nothing changes when `cpu` is the
+    /// only one. Best effort (a failure to move a thread only costs latency).
+    pub fn keep_off_cpu(&mut self, cpu: usize) {
+        let Some(CpuSet(mut set)) = self.background_cpus else {
+            return;
+        };
+        if cpu >= libc::CPU_SETSIZE as usize {
+            return;
+        }
+        // SAFETY: CPU_CLR/CPU_COUNT stay within the set (cpu < CPU_SETSIZE).
+        unsafe {
+            libc::CPU_CLR(cpu, &mut set);
+            if libc::CPU_COUNT(&set) == 0 {
+                return;
+            }
+        }
+        self.background_cpus = Some(CpuSet(set));
+        // The sync thread may not have started yet; it then keeps the mask it inherited,
+        // which is the owner's before pinning.
+        let tid = self.shared.syncer_tid.load(Ordering::Acquire);
+        if tid > 0 {
+            // SAFETY: a thread of this process (it lives as long as the store) and a valid,
+            // initialised set of the size given.
+            let _ = unsafe {
+                libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+            };
+        }
+    }
+
     fn promote_checkpoint(&self) {
         // A finished thread's id may be reused: only a live checkpoint is promoted.
         if self.checkpointer.as_ref().is_none_or(|h| h.is_finished()) {
@@ -1435,6 +1474,10 @@ impl Store {
         }
     }
 }
+
+/// A running checkpoint is promoted from idle to normal priority when the journal written
+/// meanwhile has reached this many times [`Options::checkpoint_bytes`].
+const PROMOTE_AFTER: u64 = 4;
 
 /// A CPU affinity mask.
 #[derive(Clone, Copy)]

@@ -377,6 +377,9 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         dataplane = d.dataplane.kind(),
         "mipd home agent running"
     );
+    if let (Some(cpu), Some(store)) = (d.settings.cpu, d.store.as_mut()) {
+        store.keep_off_cpu(cpu);
+    }
     let result = pin_loop(d.settings.cpu).and_then(|()| d.run_loop());
     d.shutdown();
     drop(socket_file);
@@ -413,7 +416,7 @@ impl Daemon {
 
     fn wait_time(&mut self, next_maintenance: Instant) -> Duration {
         let mut wait = next_maintenance.saturating_duration_since(Instant::now());
-        if let Some(deadline) = self.core.poll_timeout() {
+        if let Some(deadline) = self.core.timeout_hint() {
             let until = deadline
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO);
@@ -495,7 +498,7 @@ impl Daemon {
     }
 
     fn run_timers(&mut self) {
-        if let Some(deadline) = self.core.poll_timeout() {
+        if let Some(deadline) = self.core.timeout_hint() {
             let now = SystemTime::now();
             if deadline <= now {
                 self.core.handle_timeout(now);

@@ -141,6 +141,11 @@ impl StoreGlue {
         self.store.maintain()
     }
 
+    /// Keeps the store's threads off the registration loop's CPU (`--cpu`).
+    pub fn keep_off_cpu(&mut self, cpu: usize) {
+        self.store.keep_off_cpu(cpu);
+    }
+
     /// Bytes in the current journal.
     pub fn journal_bytes(&self) -> u64 {
         self.store.journal_bytes()
