@@ -118,6 +118,10 @@ struct LoadArgs {
     /// Requests in flight during the preload.
     #[arg(long, default_value_t = 256)]
     preload_in_flight: u32,
+    /// Seconds to wait after the preload before measuring (steady state rather than the
+    /// target's catching up with a million new bindings).
+    #[arg(long, default_value_t = 0.0)]
+    settle: f64,
     /// UDP sockets for the valid requests (node i uses socket i mod S).
     #[arg(long, default_value_t = 4)]
     sockets: usize,
@@ -178,6 +182,7 @@ impl LoadArgs {
             verify_every: self.verify_every,
             preload: self.preload,
             preload_in_flight: self.preload_in_flight.max(1),
+            settle: Duration::from_secs_f64(self.settle.clamp(0.0, 600.0)),
             lifetime: self.lifetime,
             max_requests: self.max_requests.unwrap_or(u64::MAX),
             tick: Duration::from_micros(self.tick_us.clamp(10, 100_000)),

@@ -92,6 +92,10 @@ pub struct RunOptions {
     pub preload: bool,
     /// Requests in flight during the preload.
     pub preload_in_flight: u32,
+    /// Pause between the preload and the measured phase, so that the target's work caused
+    /// by a million new registrations (host routes, the first checkpoint) does not fall into
+    /// the measurement of the steady state.
+    pub settle: Duration,
     /// Lifetime requested, seconds.
     pub lifetime: u16,
     /// Stop sending after this many requests in the measured phase.
@@ -656,6 +660,13 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// Reads and discards whatever is queued on the sockets.
+    fn drain_stale(&mut self) {
+        for s in &self.sockets {
+            while self.rx.recv(fd(s)).unwrap_or(0) > 0 {}
+        }
+    }
+
     fn expire(&mut self, now: u64) {
         let timeout = self.opts.timeout.as_nanos() as u64;
         let Some(deadline) = now.checked_sub(timeout) else {
@@ -779,6 +790,11 @@ pub fn run(opts: &RunOptions) -> io::Result<RunReport> {
     } else {
         None
     };
+    if opts.preload && !opts.settle.is_zero() {
+        std::thread::sleep(opts.settle);
+        // Late replies of the preload (if any) are not the measured phase's.
+        g.drain_stale();
+    }
     let measure = g.play(&Plan {
         name: "measure",
         load: opts.load,
