@@ -1,20 +1,24 @@
 //! `mip-bench echo`: the baseline. A UDP responder that answers every datagram with a
-//! reply-sized one ([`write_echo_reply`]) through the same batched I/O as the generator
-//! ([`RecvBatch`], [`SendBatch`], `ppoll`), and does nothing else: no parsing beyond copying
-//! the fields the generator matches on, no authentication, no state. The rate the generator
-//! gets from it is what the machine's UDP path allows; a home agent is held against it.
+//! reply-sized one ([`write_echo_reply`]) through the home agent's own socket code
+//! ([`mip_io::UdpEndpoint`]: `recvmmsg`, and `sendmmsg` with UDP GSO for runs of equal-sized
+//! replies to one destination; [`mip_io::Poller`] while idle), and does nothing else: no
+//! parsing beyond copying the fields the generator matches on, no authentication, no store,
+//! no state. The rate the generator gets from it is what the machine's UDP path allows with
+//! that I/O; a home agent is held against it.
 //!
 //! Bounded: it stops after `duration`, after `idle` without a datagram, or after
 //! `max_packets`.
 
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::message::write_echo_reply;
-use crate::udp::{fd, udp_socket, wait_readable, RecvBatch, SendBatch};
+use mip_ha::Transmit;
+use mip_io::{Poller, RecvBatch, UdpEndpoint, UdpOptions};
+
+use crate::message::{write_echo_reply, REPLY_LEN};
 
 /// Echo settings.
 #[derive(Clone, Debug)]
@@ -23,8 +27,6 @@ pub struct EchoOptions {
     pub listen: SocketAddrV4,
     /// Threads, each with its own `SO_REUSEPORT` socket (1: a single socket).
     pub threads: usize,
-    /// Datagrams per batch.
-    pub batch: usize,
     /// Stop after this long.
     pub duration: Duration,
     /// Stop after this long without a datagram.
@@ -50,27 +52,31 @@ pub struct EchoReport {
 ///
 /// # Errors
 /// A socket could not be bound.
-pub fn bind(opts: &EchoOptions) -> io::Result<(Vec<std::net::UdpSocket>, SocketAddrV4)> {
+pub fn bind(opts: &EchoOptions) -> io::Result<(Vec<UdpEndpoint>, SocketAddrV4)> {
     let threads = opts.threads.max(1);
-    let first = udp_socket(opts.listen, 32 << 20, threads > 1)?;
-    let addr = match first.local_addr()? {
-        SocketAddr::V4(a) => a,
-        SocketAddr::V6(_) => return Err(io::Error::other("bound to IPv6")),
+    let options = UdpOptions {
+        recv_buffer: 32 << 20,
+        reuse_port: threads > 1,
+        ..UdpOptions::default()
     };
+    let first = UdpEndpoint::bind_with(opts.listen, &options)?;
+    let addr = first.local_addr();
     let mut socks = vec![first];
     for _ in 1..threads {
-        socks.push(udp_socket(addr, 32 << 20, true)?);
+        socks.push(UdpEndpoint::bind_with(addr, &options)?);
     }
     Ok((socks, addr))
 }
 
-fn serve_one(sock: &std::net::UdpSocket, opts: &EchoOptions) -> EchoReport {
+fn serve_one(sock: &UdpEndpoint, opts: &EchoOptions) -> EchoReport {
     let start = Instant::now();
-    let mut rx = RecvBatch::new(opts.batch);
-    let mut tx = SendBatch::new(opts.batch);
+    let mut rx = RecvBatch::new();
+    let mut tx: Vec<Transmit> = Vec::with_capacity(mip_io::BATCH);
     let mut rep = EchoReport::default();
     let mut last_packet = Instant::now();
-    let f = fd(sock);
+    let Ok(poller) = Poller::new() else {
+        return rep;
+    };
     loop {
         let now = Instant::now();
         if now.duration_since(start) >= opts.duration
@@ -79,27 +85,34 @@ fn serve_one(sock: &std::net::UdpSocket, opts: &EchoOptions) -> EchoReport {
         {
             break;
         }
-        let n = rx.recv(f).unwrap_or_default();
+        let n = sock.recv_batch(&mut rx).unwrap_or_default();
         if n == 0 {
-            let _ = wait_readable(&[f], Duration::from_millis(50));
+            let _ = poller.wait(sock, Some(Duration::from_millis(50)));
             continue;
         }
         last_packet = Instant::now();
         rep.received += n as u64;
-        for i in 0..n {
-            let (req, from) = rx.get(i);
-            tx.push_with(Some(from), |out| write_echo_reply(out, req));
+        tx.clear();
+        for d in rx.iter() {
+            let mut payload = vec![0; REPLY_LEN];
+            if let Some(len) = write_echo_reply(&mut payload, d.payload) {
+                payload.truncate(len);
+                tx.push(Transmit {
+                    destination: d.source,
+                    source: d.local,
+                    payload,
+                });
+            }
         }
         // A full send buffer drops the rest (as a real agent's would).
-        let sent = tx.flush(f).unwrap_or(0);
-        rep.sent += sent as u64;
+        rep.sent += sock.send_batch(&tx).sent as u64;
     }
     rep.seconds = start.elapsed().as_secs_f64();
     rep
 }
 
 /// Serves on `socks` (one thread each) until a bound is reached.
-pub fn serve(socks: Vec<std::net::UdpSocket>, opts: &EchoOptions) -> EchoReport {
+pub fn serve(socks: Vec<UdpEndpoint>, opts: &EchoOptions) -> EchoReport {
     let cpu0 = crate::udp::cpu_seconds();
     let mut total = if socks.len() == 1 {
         serve_one(&socks[0], opts)

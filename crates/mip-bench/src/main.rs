@@ -220,9 +220,6 @@ struct EchoArgs {
     /// Pin the responder (all its threads) to this CPU.
     #[arg(long, value_name = "N")]
     cpu: Option<usize>,
-    /// Datagrams per recvmmsg/sendmmsg.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
     /// Stop after this many seconds (at most 86400).
     #[arg(long, default_value_t = 600)]
     duration: u64,
@@ -378,7 +375,6 @@ fn cmd_echo(a: &EchoArgs) -> Result<(), String> {
     let opts = EchoOptions {
         listen: a.listen,
         threads: a.threads.clamp(1, 16),
-        batch: a.batch.clamp(1, 1024),
         duration: Duration::from_secs(a.duration.clamp(1, 86_400)),
         idle: Duration::from_secs(a.idle.max(1)),
         max_packets: a.max_packets.unwrap_or(u64::MAX),

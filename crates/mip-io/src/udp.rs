@@ -23,6 +23,7 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use mip_ha::Transmit;
@@ -52,6 +53,11 @@ pub struct UdpOptions {
     pub recv_buffer: usize,
     /// Send buffer asked for, bytes (same rules).
     pub send_buffer: usize,
+    /// Send runs of equal-sized datagrams to one destination as one UDP GSO message
+    /// (`UDP_SEGMENT`; see [`UdpEndpoint::send_batch`]). Default: on.
+    pub gso: bool,
+    /// `SO_REUSEPORT`: several sockets (threads) share the address. Default: off.
+    pub reuse_port: bool,
 }
 
 impl Default for UdpOptions {
@@ -59,6 +65,8 @@ impl Default for UdpOptions {
         UdpOptions {
             recv_buffer: 8 << 20,
             send_buffer: 4 << 20,
+            gso: true,
+            reuse_port: false,
         }
     }
 }
@@ -68,6 +76,9 @@ impl Default for UdpOptions {
 pub struct UdpEndpoint {
     fd: OwnedFd,
     local: SocketAddrV4,
+    /// UDP segmentation offload for runs of equal-sized datagrams to one destination; off
+    /// for good after the kernel refuses it once.
+    gso: std::sync::atomic::AtomicBool,
 }
 
 /// One received datagram.
@@ -266,6 +277,9 @@ impl UdpEndpoint {
         // SAFETY: raw is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+        if options.reuse_port {
+            setsockopt_int(raw, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
+        }
         // Bound to one address, every datagram arrives at that address and replies leave
         // from it: the per-datagram control message would only cost a copy each way.
         if addr.ip().is_unspecified() {
@@ -323,6 +337,7 @@ impl UdpEndpoint {
         Ok(UdpEndpoint {
             fd,
             local: from_sockaddr(&bound),
+            gso: std::sync::atomic::AtomicBool::new(options.gso),
         })
     }
 
@@ -422,16 +437,121 @@ impl UdpEndpoint {
     /// (unless that is `0.0.0.0`). Waits up to 200 ms in total for room when the send
     /// buffer is full, then gives up on the rest. A datagram the kernel refuses is retried
     /// once without its source address, then counted as failed; the others still go.
+    ///
+    /// Datagrams of equal length to the same destination from the same source (the replies
+    /// to one foreign agent, or to one load generator socket) leave as one UDP GSO message
+    /// (`UDP_SEGMENT`, Linux 4.18): the kernel builds one buffer and cuts it into the same
+    /// datagrams on the wire, instead of running its whole send path once per datagram. The
+    /// order of datagrams to one destination is kept; datagrams to different destinations
+    /// may leave in another order. If the kernel refuses a GSO message its datagrams go one
+    /// by one, and GSO stays off for this socket.
     pub fn send_batch(&self, msgs: &[Transmit]) -> SendReport {
         let mut report = SendReport::default();
         let deadline = Instant::now() + SEND_WAIT;
         for chunk in msgs.chunks(BATCH) {
-            self.send_chunk(chunk, &mut report, deadline);
+            if chunk.len() > 1 && self.gso.load(Ordering::Relaxed) {
+                self.send_chunk_gso(chunk, &mut report, deadline);
+            } else {
+                let refs: Vec<&Transmit> = chunk.iter().collect();
+                self.send_chunk(&refs, &mut report, deadline);
+            }
         }
         report
     }
 
-    fn send_chunk(&self, msgs: &[Transmit], report: &mut SendReport, deadline: Instant) {
+    /// Sends `msgs` (at most [`BATCH`]) grouped into GSO runs ([`gso_runs`]), all in one
+    /// `sendmmsg` in the order of each run's first datagram; a run the kernel refuses (and a
+    /// single datagram it refuses) goes through [`Self::send_chunk`] before the next run.
+    fn send_chunk_gso(&self, msgs: &[Transmit], report: &mut SendReport, deadline: Instant) {
+        let units = gso_runs(msgs);
+        // SAFETY: plain old data; all-zero is a valid value.
+        let mut names: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        let mut cmsgs = [CmsgBuf([0; CMSG_BUF]); BATCH];
+        let mut at = 0;
+        for (u, run) in units.iter().enumerate() {
+            let first = &msgs[run[0]];
+            names[u] = to_sockaddr(first.destination);
+            for (k, &i) in run.iter().enumerate() {
+                iovs[at + k] = libc::iovec {
+                    iov_base: msgs[i].payload.as_ptr() as *mut libc::c_void,
+                    iov_len: msgs[i].payload.len(),
+                };
+            }
+            let h = &mut hdrs[u].msg_hdr;
+            h.msg_name = (&mut names[u] as *mut libc::sockaddr_in).cast();
+            h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            h.msg_iov = &mut iovs[at];
+            h.msg_iovlen = run.len() as _;
+            let source = (!first.source.is_unspecified() && first.source != *self.local.ip())
+                .then_some(first.source);
+            if run.len() > 1 {
+                // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and holds both
+                // control messages (24 + 32 bytes); it outlives the sendmmsg below.
+                unsafe {
+                    set_gso_cmsgs(h, &mut cmsgs[u], first.payload.len() as u16, source);
+                }
+            } else if let Some(source) = source {
+                // SAFETY: as for send_chunk.
+                unsafe { set_pktinfo(h, &mut cmsgs[u], source) };
+            }
+            at += run.len();
+        }
+        let n = units.len();
+        let mut start = 0;
+        while start < n {
+            // SAFETY: headers [start, n) point at buffers of this frame and of `msgs`, which
+            // outlive the call, with their true lengths; the kernel only reads them.
+            let r = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    hdrs.as_mut_ptr().add(start),
+                    (n - start) as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if r > 0 {
+                let r = r as usize;
+                report.sent += units[start..start + r].iter().map(Vec::len).sum::<usize>();
+                start += r;
+                continue;
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) | Some(libc::ENOBUFS) => {
+                    if Instant::now() >= deadline || !self.wait_writable(deadline) {
+                        for u in &units[start..] {
+                            for &i in u {
+                                report.fail(
+                                    msgs[i].destination,
+                                    io::Error::from_raw_os_error(libc::EAGAIN),
+                                );
+                            }
+                        }
+                        return;
+                    }
+                }
+                _ => {
+                    if units[start].len() > 1 {
+                        // Refused as a GSO message (no UDP_SEGMENT in this kernel, a device
+                        // that cannot take it...): later batches go without GSO.
+                        self.gso.store(false, Ordering::Relaxed);
+                    }
+                    // These datagrams one by one (a refused source address is retried
+                    // without it there), before the next run: the order holds.
+                    let one: Vec<&Transmit> = units[start].iter().map(|&i| &msgs[i]).collect();
+                    self.send_chunk(&one, report, deadline);
+                    start += 1;
+                }
+            }
+        }
+    }
+
+    fn send_chunk(&self, msgs: &[&Transmit], report: &mut SendReport, deadline: Instant) {
         let n = msgs.len();
         debug_assert!(n <= BATCH);
         // SAFETY: plain old data; all-zero is a valid value.
@@ -534,11 +654,95 @@ impl UdpEndpoint {
     /// # Errors
     /// The error of the datagram when it could not be sent.
     pub fn send_one(&self, t: &Transmit) -> io::Result<()> {
+        // One datagram: never a GSO message.
         let mut r = self.send_batch(std::slice::from_ref(t));
         match r.first_error.take() {
             Some((_, e)) if r.failed > 0 => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// `SOL_UDP` / `UDP_SEGMENT` (linux/udp.h), not in the libc crate for every target.
+const SOL_UDP: libc::c_int = 17;
+const UDP_SEGMENT: libc::c_int = 103;
+/// Datagrams per GSO message (the kernel's `UDP_MAX_SEGMENTS` is 64 on older kernels).
+const GSO_MAX_SEGMENTS: usize = 64;
+/// Bytes per GSO message (one IPv4 datagram's worth of UDP payload, with room to spare).
+const GSO_MAX_BYTES: usize = 60_000;
+
+/// Splits `msgs` into runs that can each leave as one GSO message: same destination and
+/// source, every datagram of the run's first length except possibly a shorter last one (the
+/// kernel cuts the buffer at that length), at most [`GSO_MAX_SEGMENTS`] and
+/// [`GSO_MAX_BYTES`]. Runs keep the order of their datagrams; they are listed in the order of
+/// their first datagram. Indices into `msgs`.
+fn gso_runs(msgs: &[Transmit]) -> Vec<Vec<usize>> {
+    // Open runs, one per (destination, source); closed runs are moved to `done`.
+    let mut open: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut done: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, t) in msgs.iter().enumerate() {
+        let len = t.payload.len();
+        let slot = open.iter().position(|(_, run)| {
+            let f = &msgs[run[0]];
+            f.destination == t.destination && f.source == t.source
+        });
+        if let Some(p) = slot {
+            let run = &open[p].1;
+            let size = msgs[run[0]].payload.len();
+            let last_len = msgs[run[run.len() - 1]].payload.len();
+            let bytes: usize = run.iter().map(|&j| msgs[j].payload.len()).sum();
+            let fits = len > 0
+                && len <= size
+                && last_len == size
+                && run.len() < GSO_MAX_SEGMENTS
+                && bytes + len <= GSO_MAX_BYTES;
+            if fits {
+                open[p].1.push(i);
+                continue;
+            }
+            let closed = open.swap_remove(p);
+            done.push(closed);
+        }
+        open.push((i, vec![i]));
+    }
+    done.extend(open);
+    done.sort_by_key(|(first, _)| *first);
+    done.into_iter().map(|(_, run)| run).collect()
+}
+
+/// Sets `h`'s control messages: `UDP_SEGMENT` with `segment` and, if given, `IP_PKTINFO`
+/// naming `source`.
+///
+/// # Safety
+/// `buf` must outlive every use of `h`.
+unsafe fn set_gso_cmsgs(
+    h: &mut libc::msghdr,
+    buf: &mut CmsgBuf,
+    segment: u16,
+    source: Option<Ipv4Addr>,
+) {
+    let seg_space = libc::CMSG_SPACE(size_of::<u16>() as u32) as usize;
+    let info_space = libc::CMSG_SPACE(size_of::<libc::in_pktinfo>() as u32) as usize;
+    h.msg_control = buf.0.as_mut_ptr().cast();
+    h.msg_controllen = (seg_space + if source.is_some() { info_space } else { 0 }) as _;
+    let c = libc::CMSG_FIRSTHDR(h);
+    (*c).cmsg_level = SOL_UDP;
+    (*c).cmsg_type = UDP_SEGMENT;
+    (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
+    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), segment);
+    if let Some(source) = source {
+        let c = libc::CMSG_NXTHDR(h, c);
+        (*c).cmsg_level = libc::IPPROTO_IP;
+        (*c).cmsg_type = libc::IP_PKTINFO;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) as _;
+        let info = libc::in_pktinfo {
+            ipi_ifindex: 0,
+            ipi_spec_dst: libc::in_addr {
+                s_addr: u32::from(source).to_be(),
+            },
+            ipi_addr: libc::in_addr { s_addr: 0 },
+        };
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
     }
 }
 
@@ -666,5 +870,99 @@ mod tests {
         assert_eq!(s.recv_batch(&mut b).unwrap(), 0);
         assert!(b.is_empty());
         assert!(s.recv_buffer_size().unwrap() > 0);
+    }
+
+    fn tx(to: SocketAddrV4, len: usize, tag: u8) -> Transmit {
+        Transmit {
+            destination: to,
+            source: Ipv4Addr::UNSPECIFIED,
+            payload: vec![tag; len],
+        }
+    }
+
+    #[test]
+    fn gso_runs_group_equal_lengths_per_destination_in_order() {
+        let (a, b) = (lo(1000), lo(2000));
+        let msgs = vec![
+            tx(a, 42, 0),
+            tx(b, 42, 1),
+            tx(a, 42, 2),
+            tx(a, 30, 3), // shorter: may end a's run
+            tx(a, 42, 4), // after a shorter one: a new run
+            tx(b, 50, 5), // longer than b's run: a new run
+            tx(b, 42, 6),
+        ];
+        assert_eq!(
+            gso_runs(&msgs),
+            vec![vec![0, 2, 3], vec![1], vec![4], vec![5, 6]]
+        );
+        // At most GSO_MAX_SEGMENTS per run.
+        let many: Vec<Transmit> = (0..100).map(|i| tx(a, 10, i as u8)).collect();
+        let runs = gso_runs(&many);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].len(), GSO_MAX_SEGMENTS);
+        assert_eq!(runs.concat(), (0..100).collect::<Vec<_>>());
+        // At most GSO_MAX_BYTES per run.
+        let big: Vec<Transmit> = (0..10).map(|i| tx(a, 20_000, i as u8)).collect();
+        assert!(gso_runs(&big)
+            .iter()
+            .all(|r| r.len() <= GSO_MAX_BYTES / 20_000));
+    }
+
+    /// Replies to three destinations, runs of equal lengths with odd ones between: every
+    /// datagram arrives whole and separate, in order per destination, and is counted sent.
+    #[test]
+    fn gso_batches_arrive_as_the_same_datagrams() {
+        let server = UdpEndpoint::bind(lo(0)).unwrap();
+        let clients: Vec<UdpEndpoint> = (0..3).map(|_| UdpEndpoint::bind(lo(0)).unwrap()).collect();
+        let mut msgs = Vec::new();
+        let mut expect: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 3];
+        for i in 0..150usize {
+            let c = i % 3;
+            let len = if i % 17 == 0 { 13 } else { 42 };
+            let mut payload = vec![c as u8; len];
+            payload[0] = i as u8;
+            expect[c].push(payload.clone());
+            msgs.push(Transmit {
+                destination: clients[c].local_addr(),
+                source: Ipv4Addr::UNSPECIFIED,
+                payload,
+            });
+        }
+        let r = server.send_batch(&msgs);
+        assert_eq!((r.sent, r.failed), (150, 0), "{r:?}");
+        assert!(server.gso.load(Ordering::Relaxed), "loopback takes UDP GSO");
+        let mut b = RecvBatch::new();
+        for (c, client) in clients.iter().enumerate() {
+            let got = wait_for(client, &mut b, expect[c].len());
+            let payloads: Vec<Vec<u8>> = got.iter().map(|g| g.2.clone()).collect();
+            assert_eq!(payloads, expect[c], "client {c}");
+            assert!(got.iter().all(|g| g.0 == server.local_addr()));
+        }
+    }
+
+    /// Without GSO (the option off) the same batch gives the same datagrams.
+    #[test]
+    fn gso_off_sends_the_same() {
+        let server = UdpEndpoint::bind_with(
+            lo(0),
+            &UdpOptions {
+                gso: false,
+                ..UdpOptions::default()
+            },
+        )
+        .unwrap();
+        let client = UdpEndpoint::bind(lo(0)).unwrap();
+        let msgs: Vec<Transmit> = (0..70)
+            .map(|i| tx(client.local_addr(), 42, i as u8))
+            .collect();
+        let r = server.send_batch(&msgs);
+        assert_eq!((r.sent, r.failed), (70, 0));
+        let mut b = RecvBatch::new();
+        let got = wait_for(&client, &mut b, 70);
+        assert_eq!(
+            got.iter().map(|g| g.2[0]).collect::<Vec<_>>(),
+            (0..70).collect::<Vec<u8>>()
+        );
     }
 }
