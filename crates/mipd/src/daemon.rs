@@ -251,7 +251,11 @@ fn addresses_of(core: &HomeAgent) -> Vec<Ipv4Addr> {
 /// # Errors
 /// The state directory, the UDP socket or the control socket cannot be set up, or the store
 /// failed for good while running.
-pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
+pub fn run(
+    settings: Settings,
+    loaded: Loaded,
+    opening: Option<crate::store_glue::Opening>,
+) -> Result<(), DaemonError> {
     // Refuse early, before anything is touched, when another daemon serves this socket.
     control::check_free(&settings.control_socket)?;
     if !loaded.config.home_agent_active() {
@@ -262,7 +266,10 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         );
     }
 
-    let (store, recovery) = StoreGlue::open(&settings.state_dir, settings.fsync_interval)?;
+    let opening = opening.unwrap_or_else(|| {
+        crate::store_glue::Opening::start(settings.state_dir.clone(), settings.fsync_interval)
+    });
+    let (store, recovery, records) = opening.finish()?;
     for w in &recovery.warnings {
         tracing::warn!("state store recovery: {w}");
     }
@@ -273,7 +280,6 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         elapsed_ms = recovery.elapsed.as_millis() as u64,
         "state store opened"
     );
-    let records = store.load()?;
 
     let mut nonce_seed = [0u8; 16];
     mip_io::sys::fill_random(&mut nonce_seed)

@@ -61,6 +61,11 @@ fn main() -> ExitCode {
         // Its own configuration form (mip_mn's), its own --check-config.
         return mn::run(&args);
     }
+    // The home agent's store opens (recovery, reading a million bindings back) while the
+    // configuration loads (a million security associations): a restart takes the longer
+    // of the two, not their sum.
+    let opening = (args.role == Role::HomeAgent && !args.check_config)
+        .then(|| store_glue::Opening::start(args.state_dir.clone(), args.fsync_interval()));
     let loaded = match mip_config::load(&args.config, args.format) {
         Ok(l) => l,
         Err(e) => {
@@ -103,7 +108,7 @@ fn main() -> ExitCode {
     );
     let result = match args.role {
         Role::ForeignAgent => fa::run(settings, loaded),
-        _ => daemon::run(settings, loaded),
+        _ => daemon::run(settings, loaded, opening),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
