@@ -61,11 +61,22 @@ fn main() -> ExitCode {
         // Its own configuration form (mip_mn's), its own --check-config.
         return mn::run(&args);
     }
-    // The home agent's store opens (recovery, reading a million bindings back) while the
-    // configuration loads (a million security associations): a restart takes the longer
-    // of the two, not their sum.
-    let opening = (args.role == Role::HomeAgent && !args.check_config)
-        .then(|| store_glue::Opening::start(args.state_dir.clone(), args.fsync_interval()));
+    // On a restart (the state directory exists), the home agent's store opens (recovery,
+    // reading a million bindings back) while the configuration loads (a million security
+    // associations): the restart takes the longer of the two, not their sum. Not before the
+    // control socket is known to be free: a second daemon touches nothing.
+    let opening = if args.role == Role::HomeAgent && !args.check_config && args.state_dir.is_dir() {
+        if let Err(e) = control::check_free(&args.control_socket) {
+            tracing::error!("mipd: {e}");
+            return ExitCode::from(1);
+        }
+        Some(store_glue::Opening::start(
+            args.state_dir.clone(),
+            args.fsync_interval(),
+        ))
+    } else {
+        None
+    };
     let loaded = match mip_config::load(&args.config, args.format) {
         Ok(l) => l,
         Err(e) => {
