@@ -471,6 +471,7 @@ impl UdpEndpoint {
         // SAFETY: as above.
         let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
         let mut cmsgs = [CmsgBuf([0; CMSG_BUF]); BATCH];
+        let mut with_source = [false; BATCH];
         let mut at = 0;
         for (u, run) in units.iter().enumerate() {
             let first = &msgs[run[0]];
@@ -488,6 +489,7 @@ impl UdpEndpoint {
             h.msg_iovlen = run.len() as _;
             let source = (!first.source.is_unspecified() && first.source != *self.local.ip())
                 .then_some(first.source);
+            with_source[u] = source.is_some();
             if run.len() > 1 {
                 // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and holds both
                 // control messages (24 + 32 bytes); it outlives the sendmmsg below.
@@ -535,10 +537,13 @@ impl UdpEndpoint {
                         return;
                     }
                 }
-                _ => {
-                    if units[start].len() > 1 {
+                code => {
+                    // EINVAL is also how the kernel refuses a source address that is not
+                    // ours: only a run without one says something about GSO.
+                    if units[start].len() > 1 && !with_source[start] && gso_unsupported(code) {
                         // Refused as a GSO message (no UDP_SEGMENT in this kernel, a device
-                        // that cannot take it...): later batches go without GSO.
+                        // that cannot checksum it...): later batches go without GSO. Other
+                        // errors (an unreachable destination...) are the datagrams' own.
                         self.gso.store(false, Ordering::Relaxed);
                     }
                     // These datagrams one by one (a refused source address is retried
@@ -670,6 +675,15 @@ const UDP_SEGMENT: libc::c_int = 103;
 const GSO_MAX_SEGMENTS: usize = 64;
 /// Bytes per GSO message (one IPv4 datagram's worth of UDP payload, with room to spare).
 const GSO_MAX_BYTES: usize = 60_000;
+
+/// Whether a send error says that the kernel or the device cannot take a GSO message at all
+/// (rather than something about its destination).
+fn gso_unsupported(code: Option<i32>) -> bool {
+    matches!(
+        code,
+        Some(libc::EINVAL | libc::EIO | libc::EOPNOTSUPP | libc::ENOPROTOOPT)
+    )
+}
 
 /// Splits `msgs` into runs that can each leave as one GSO message: same destination and
 /// source, every datagram of the run's first length except possibly a shorter last one (the
@@ -964,5 +978,34 @@ mod tests {
             got.iter().map(|g| g.2[0]).collect::<Vec<_>>(),
             (0..70).collect::<Vec<u8>>()
         );
+    }
+
+    /// A run whose source address the kernel refuses (not ours) still arrives, sent one by
+    /// one without it, and does not turn GSO off.
+    #[test]
+    fn gso_run_with_a_foreign_source_falls_back_and_keeps_gso() {
+        let server = UdpEndpoint::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+        let client = UdpEndpoint::bind(lo(0)).unwrap();
+        let msgs: Vec<Transmit> = (0..5u8)
+            .map(|i| Transmit {
+                destination: client.local_addr(),
+                source: Ipv4Addr::new(192, 0, 2, 1),
+                payload: vec![i; 20],
+            })
+            .collect();
+        let r = server.send_batch(&msgs);
+        assert_eq!((r.sent, r.failed, r.without_source), (5, 0, 5), "{r:?}");
+        assert!(server.gso.load(Ordering::Relaxed));
+        let mut b = RecvBatch::new();
+        let got = wait_for(&client, &mut b, 5);
+        assert_eq!(
+            got.iter().map(|g| g.2[0]).collect::<Vec<_>>(),
+            (0..5).collect::<Vec<u8>>()
+        );
+        // And a later batch still goes out as GSO runs (from a local source).
+        let ok: Vec<Transmit> = (0..5u8).map(|i| tx(client.local_addr(), 20, i)).collect();
+        assert_eq!(server.send_batch(&ok).sent, 5);
+        assert_eq!(wait_for(&client, &mut b, 5).len(), 5);
+        assert!(server.gso.load(Ordering::Relaxed));
     }
 }
