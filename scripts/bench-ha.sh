@@ -15,9 +15,9 @@
 #   SETTLE (20 s between the preload and the measured phase: the home agent installs the
 #   million host routes and folds the preload's journal into its first checkpoint, and the
 #   measurement is of the steady state that follows, not of that catching up),
-#   PIN (1 | 0; default 1 with two or more CPUs): the generator runs on CPU 0, and the
-#   responder under test -- mipd's registration loop (mipd --cpu 1) and the echo baseline
-#   alike -- on CPU 1; mipd's helper threads (store sync and checkpoint, tunnel engine,
+#   PIN (1 | 0; default 1 with two or more CPUs): the generator runs on the first CPU this
+#   process may use (CPU 0 here), and the responder under test -- mipd's registration loop
+#   (mipd --cpu) and the echo baseline alike -- on the second (CPU 1); mipd's helper threads (store sync and checkpoint, tunnel engine,
 #   control) stay unpinned. Without pinning the scheduler moves the two busy threads
 #   around and the latency tail measures that as much as the home agent.
 # The generator, the echo responder and mipd share this machine's cores: run it on an
@@ -32,7 +32,15 @@ PORT=${PORT:-4434}
 ALGORITHM=${ALGORITHM:-hmac-md5}
 MIPD_ARGS=${MIPD_ARGS:-}
 SETTLE=${SETTLE:-20}
-if [ "$(nproc)" -ge 2 ]; then PIN=${PIN:-1}; else PIN=0; fi
+# The CPUs this script may use (a cgroup may allow other numbers than 0 and 1).
+expand_cpus() {
+    local IFS=, part
+    for part in $1; do
+        if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+    done
+}
+mapfile -t cpus < <(expand_cpus "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)")
+if [ "${#cpus[@]}" -ge 2 ]; then PIN=${PIN:-1}; else PIN=0; fi
 # As root, the processes measured (mipd, the echo responder, the generator) run at nice -10,
 # ahead of the machine's background work (kernel writeback threads, other daemons) on
 # their CPUs; mipd's own store threads inherit it but stay off its CPU (--cpu).
@@ -40,8 +48,8 @@ prio=()
 if [ "$(id -u)" = 0 ]; then prio=(nice -n -10); fi
 gen_pin=()
 if [ "$PIN" = 1 ]; then
-    MIPD_ARGS="--cpu 1 $MIPD_ARGS"
-    gen_pin=(--cpu 0 --echo-cpu 1)
+    MIPD_ARGS="--cpu ${cpus[1]} $MIPD_ARGS"
+    gen_pin=(--cpu "${cpus[0]}" --echo-cpu "${cpus[1]}")
 fi
 
 cd "$(dirname "$0")/.."
