@@ -321,7 +321,7 @@ fn cmd_config(a: &ConfigArgs) -> Result<(), String> {
 /// `--cpu`: pins the calling thread, or says why not.
 fn pin(cpu: Option<usize>, what: &str) -> Result<(), String> {
     match cpu {
-        Some(c) => mip_bench::udp::pin_current_thread(c)
+        Some(c) => mip_io::sys::pin_current_thread(c)
             .map_err(|e| format!("cannot pin the {what} to CPU {c}: {e}")),
         None => Ok(()),
     }

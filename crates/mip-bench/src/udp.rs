@@ -421,31 +421,6 @@ pub fn wait_readable(fds: &[RawFd], timeout: Duration) -> io::Result<bool> {
     Ok(r > 0)
 }
 
-/// Pins the calling thread (and the threads it starts afterwards) to CPU `cpu`.
-///
-/// # Errors
-/// The CPU is beyond what Linux can name, offline, or not allowed to this process.
-pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
-    if cpu >= libc::CPU_SETSIZE as usize {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("CPU {cpu} does not exist"),
-        ));
-    }
-    // SAFETY: an all-zero cpu_set_t is a valid empty set; CPU_SET writes inside it (cpu is
-    // below CPU_SETSIZE); sched_setaffinity reads it.
-    let r = unsafe {
-        let mut set: libc::cpu_set_t = mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 /// CPU time (user + system) this process has used so far, seconds.
 pub fn cpu_seconds() -> f64 {
     // SAFETY: all-zero is a valid rusage, filled by the call.

@@ -571,10 +571,15 @@ impl Table {
         (tunnel, released)
     }
 
-    /// Brings the heap top to a live entry whose deadline is its binding's expiry.
-    fn settle(&mut self) {
+    /// Settles the heap top while its deadline is at or before `limit`: dead entries are
+    /// dropped, renewed ones re-armed in place at their binding's expiry. Afterwards the top
+    /// is live and exact, or later than `limit`, or the heap is empty.
+    fn settle_through(&mut self, limit: u64) {
         while let Some(mut top) = self.timers.peek_mut() {
             let t = top.0;
+            if t.deadline > limit {
+                return;
+            }
             let s = &mut self.slots[t.slot as usize];
             let live = s.home != 0 && s.gen == t.gen && s.timer_at == t.deadline;
             if !live {
@@ -584,21 +589,21 @@ impl Table {
             if s.expiry == t.deadline {
                 return;
             }
-            // Renewed since: re-arm at the real expiry, in place (the entry sinks when `top`
-            // is dropped).
             if s.expiry == NEVER {
                 s.timer_at = NEVER;
                 PeekMut::pop(top);
                 continue;
             }
+            // Renewed since: re-arm at the real expiry, in place (the entry sinks when `top`
+            // is dropped).
             s.timer_at = s.expiry;
             top.0.deadline = s.expiry;
         }
     }
 
-    /// The earliest expiry, exact.
+    /// The earliest expiry, exact (settles the whole top of the heap).
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
-        self.settle();
+        self.settle_through(u64::MAX);
         self.timers.peek().map(|Reverse(t)| t.deadline)
     }
 
@@ -613,33 +618,15 @@ impl Table {
     /// A binding whose expiry is at or before `now`, if any. Only entries due at `now` are
     /// settled: a renewal costs the heap nothing until its old expiry comes.
     pub(crate) fn pop_expired(&mut self, now: u64) -> Option<u32> {
-        while let Some(mut top) = self.timers.peek_mut() {
-            let t = top.0;
-            if t.deadline > now {
-                return None;
+        self.settle_through(now);
+        match self.timers.peek_mut() {
+            Some(top) if top.0.deadline <= now => {
+                let Reverse(t) = PeekMut::pop(top);
+                self.slots[t.slot as usize].timer_at = NEVER;
+                Some(t.slot)
             }
-            let s = &mut self.slots[t.slot as usize];
-            let live = s.home != 0 && s.gen == t.gen && s.timer_at == t.deadline;
-            if !live {
-                PeekMut::pop(top);
-                continue;
-            }
-            if s.expiry == t.deadline {
-                PeekMut::pop(top);
-                s.timer_at = NEVER;
-                return Some(t.slot);
-            }
-            if s.expiry == NEVER {
-                s.timer_at = NEVER;
-                PeekMut::pop(top);
-                continue;
-            }
-            // Renewed since: re-arm at the real expiry, in place (the entry sinks when `top`
-            // is dropped).
-            s.timer_at = s.expiry;
-            top.0.deadline = s.expiry;
+            _ => None,
         }
-        None
     }
 
     /// Removes every binding (the tunnels too). The per-host counters stay.
