@@ -449,21 +449,29 @@ impl UdpEndpoint {
         let mut report = SendReport::default();
         let deadline = Instant::now() + SEND_WAIT;
         for chunk in msgs.chunks(BATCH) {
-            if chunk.len() > 1 && self.gso.load(Ordering::Relaxed) {
-                self.send_chunk_gso(chunk, &mut report, deadline);
+            let units = if chunk.len() > 1 && self.gso.load(Ordering::Relaxed) {
+                gso_runs(chunk)
             } else {
-                let refs: Vec<&Transmit> = chunk.iter().collect();
-                self.send_chunk(&refs, &mut report, deadline);
-            }
+                (0..chunk.len()).map(|i| vec![i]).collect()
+            };
+            self.send_units(chunk, &units, &mut report, deadline);
         }
         report
     }
 
-    /// Sends `msgs` (at most [`BATCH`]) grouped into GSO runs ([`gso_runs`]), all in one
-    /// `sendmmsg` in the order of each run's first datagram; a run the kernel refuses (and a
-    /// single datagram it refuses) goes through [`Self::send_chunk`] before the next run.
-    fn send_chunk_gso(&self, msgs: &[Transmit], report: &mut SendReport, deadline: Instant) {
-        let units = gso_runs(msgs);
+    /// Sends `units` of `msgs` (at most [`BATCH`] datagrams in all), one `sendmmsg` message
+    /// each, in order: a unit of several datagrams is one GSO message (see [`gso_runs`]), a
+    /// unit of one is a plain datagram. A GSO message the kernel refuses goes again as single
+    /// datagrams; a single datagram it refuses is retried once without its source address,
+    /// then counted as failed. Either way before the next unit, so that the order holds.
+    fn send_units(
+        &self,
+        msgs: &[Transmit],
+        units: &[Vec<usize>],
+        report: &mut SendReport,
+        deadline: Instant,
+    ) {
+        debug_assert!(units.iter().map(Vec::len).sum::<usize>() <= BATCH);
         // SAFETY: plain old data; all-zero is a valid value.
         let mut names: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
         // SAFETY: as above.
@@ -487,19 +495,15 @@ impl UdpEndpoint {
             h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
             h.msg_iov = &mut iovs[at];
             h.msg_iovlen = run.len() as _;
+            // A socket bound to one address sends from it anyway: no control message for
+            // that (the kernel would copy and parse one per datagram for nothing).
             let source = (!first.source.is_unspecified() && first.source != *self.local.ip())
                 .then_some(first.source);
             with_source[u] = source.is_some();
-            if run.len() > 1 {
-                // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and holds both
-                // control messages (24 + 32 bytes); it outlives the sendmmsg below.
-                unsafe {
-                    set_gso_cmsgs(h, &mut cmsgs[u], first.payload.len() as u16, source);
-                }
-            } else if let Some(source) = source {
-                // SAFETY: as for send_chunk.
-                unsafe { set_pktinfo(h, &mut cmsgs[u], source) };
-            }
+            let segment = (run.len() > 1).then_some(first.payload.len() as u16);
+            // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and holds both
+            // control messages (24 + 32 bytes); it outlives the sendmmsg below.
+            unsafe { set_cmsgs(h, &mut cmsgs[u], segment, source) };
             at += run.len();
         }
         let n = units.len();
@@ -537,85 +541,22 @@ impl UdpEndpoint {
                         return;
                     }
                 }
-                code => {
+                code if units[start].len() > 1 => {
                     // EINVAL is also how the kernel refuses a source address that is not
-                    // ours: only a run without one says something about GSO.
-                    if units[start].len() > 1 && !with_source[start] && gso_unsupported(code) {
-                        // Refused as a GSO message (no UDP_SEGMENT in this kernel, a device
-                        // that cannot checksum it...): later batches go without GSO. Other
-                        // errors (an unreachable destination...) are the datagrams' own.
+                    // ours: only a run without one says something about GSO. Other errors
+                    // (an unreachable destination...) are the datagrams' own.
+                    if !with_source[start] && gso_unsupported(code) {
+                        // No UDP_SEGMENT in this kernel, a device that cannot checksum it...:
+                        // later batches go without GSO.
                         self.gso.store(false, Ordering::Relaxed);
                     }
-                    // These datagrams one by one (a refused source address is retried
-                    // without it there), before the next run: the order holds.
-                    let one: Vec<&Transmit> = units[start].iter().map(|&i| &msgs[i]).collect();
-                    self.send_chunk(&one, report, deadline);
+                    let singles: Vec<Vec<usize>> = units[start].iter().map(|&i| vec![i]).collect();
+                    self.send_units(msgs, &singles, report, deadline);
                     start += 1;
-                }
-            }
-        }
-    }
-
-    fn send_chunk(&self, msgs: &[&Transmit], report: &mut SendReport, deadline: Instant) {
-        let n = msgs.len();
-        debug_assert!(n <= BATCH);
-        // SAFETY: plain old data; all-zero is a valid value.
-        let mut names: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
-        // SAFETY: as above.
-        let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
-        // SAFETY: as above.
-        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let mut cmsgs = [CmsgBuf([0; CMSG_BUF]); BATCH];
-        for (i, t) in msgs.iter().enumerate() {
-            names[i] = to_sockaddr(t.destination);
-            iovs[i] = libc::iovec {
-                iov_base: t.payload.as_ptr() as *mut libc::c_void,
-                iov_len: t.payload.len(),
-            };
-            let h = &mut hdrs[i].msg_hdr;
-            h.msg_name = (&mut names[i] as *mut libc::sockaddr_in).cast();
-            h.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            h.msg_iov = &mut iovs[i];
-            h.msg_iovlen = 1;
-            // A socket bound to one address sends from it anyway: no control message (the
-            // kernel would copy and parse one per datagram for nothing).
-            if !t.source.is_unspecified() && t.source != *self.local.ip() {
-                // SAFETY: the buffer is CMSG_BUF bytes, aligned for cmsghdr, and larger than
-                // CMSG_SPACE(sizeof(in_pktinfo)); the header and data are written within it.
-                unsafe { set_pktinfo(h, &mut cmsgs[i], t.source) };
-            }
-        }
-        let mut start = 0;
-        while start < n {
-            // SAFETY: headers [start, n) point at buffers of this frame and of `msgs`, which
-            // outlive the call, with their true lengths; the kernel only reads the payloads.
-            let r = unsafe {
-                libc::sendmmsg(
-                    self.fd.as_raw_fd(),
-                    hdrs.as_mut_ptr().add(start),
-                    (n - start) as libc::c_uint,
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if r > 0 {
-                report.sent += r as usize;
-                start += r as usize;
-                continue;
-            }
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EAGAIN) | Some(libc::ENOBUFS) => {
-                    if Instant::now() >= deadline || !self.wait_writable(deadline) {
-                        for t in &msgs[start..] {
-                            report.fail(t.destination, io::Error::from_raw_os_error(libc::EAGAIN));
-                        }
-                        return;
-                    }
                 }
                 _ => {
                     // This datagram is refused; try it without its source address.
-                    let t = &msgs[start];
+                    let t = &msgs[units[start][0]];
                     let h = &mut hdrs[start].msg_hdr;
                     if !h.msg_control.is_null() {
                         h.msg_control = std::ptr::null_mut();
@@ -724,28 +665,37 @@ fn gso_runs(msgs: &[Transmit]) -> Vec<Vec<usize>> {
     done.into_iter().map(|(_, run)| run).collect()
 }
 
-/// Sets `h`'s control messages: `UDP_SEGMENT` with `segment` and, if given, `IP_PKTINFO`
-/// naming `source`.
+/// Sets `h`'s control messages: `UDP_SEGMENT` with `segment` (a GSO message) and
+/// `IP_PKTINFO` naming `source` (the address to send from), each if given; none leaves `h`
+/// without control data.
 ///
 /// # Safety
 /// `buf` must outlive every use of `h`.
-unsafe fn set_gso_cmsgs(
+unsafe fn set_cmsgs(
     h: &mut libc::msghdr,
     buf: &mut CmsgBuf,
-    segment: u16,
+    segment: Option<u16>,
     source: Option<Ipv4Addr>,
 ) {
     let seg_space = libc::CMSG_SPACE(size_of::<u16>() as u32) as usize;
     let info_space = libc::CMSG_SPACE(size_of::<libc::in_pktinfo>() as u32) as usize;
+    let len = segment.map_or(0, |_| seg_space) + source.map_or(0, |_| info_space);
+    if len == 0 {
+        h.msg_control = std::ptr::null_mut();
+        h.msg_controllen = 0;
+        return;
+    }
     h.msg_control = buf.0.as_mut_ptr().cast();
-    h.msg_controllen = (seg_space + if source.is_some() { info_space } else { 0 }) as _;
-    let c = libc::CMSG_FIRSTHDR(h);
-    (*c).cmsg_level = SOL_UDP;
-    (*c).cmsg_type = UDP_SEGMENT;
-    (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
-    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), segment);
+    h.msg_controllen = len as _;
+    let mut c = libc::CMSG_FIRSTHDR(h);
+    if let Some(segment) = segment {
+        (*c).cmsg_level = SOL_UDP;
+        (*c).cmsg_type = UDP_SEGMENT;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), segment);
+        c = libc::CMSG_NXTHDR(h, c);
+    }
     if let Some(source) = source {
-        let c = libc::CMSG_NXTHDR(h, c);
         (*c).cmsg_level = libc::IPPROTO_IP;
         (*c).cmsg_type = libc::IP_PKTINFO;
         (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) as _;
@@ -758,28 +708,6 @@ unsafe fn set_gso_cmsgs(
         };
         std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
     }
-}
-
-/// Adds an `IP_PKTINFO` control message naming `source` to `h`.
-///
-/// # Safety
-/// `buf` must outlive every use of `h`.
-unsafe fn set_pktinfo(h: &mut libc::msghdr, buf: &mut CmsgBuf, source: Ipv4Addr) {
-    let space = libc::CMSG_SPACE(size_of::<libc::in_pktinfo>() as u32) as usize;
-    h.msg_control = buf.0.as_mut_ptr().cast();
-    h.msg_controllen = space as _;
-    let c = libc::CMSG_FIRSTHDR(h);
-    (*c).cmsg_level = libc::IPPROTO_IP;
-    (*c).cmsg_type = libc::IP_PKTINFO;
-    (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) as _;
-    let info = libc::in_pktinfo {
-        ipi_ifindex: 0,
-        ipi_spec_dst: libc::in_addr {
-            s_addr: u32::from(source).to_be(),
-        },
-        ipi_addr: libc::in_addr { s_addr: 0 },
-    };
-    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
 }
 
 impl AsRawFd for UdpEndpoint {
