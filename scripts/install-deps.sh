@@ -2,7 +2,7 @@
 # Debian packages the test suite needs. Idempotent; run as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(tshark iproute2 iputils-ping iperf3)
+pkgs=(tshark iproute2 iputils-ping iperf3 ethtool)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

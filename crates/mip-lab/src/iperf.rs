@@ -1,4 +1,6 @@
-//! `mip-lab iperf`: iperf3 throughput cn → the mobile node's home address: TCP, and UDP
+//! `mip-lab iperf`: iperf3 throughput cn → the mobile node's home address: TCP (twice: with
+//! the offloads veth allows, which let 64 KB frames cross every link whole, and with the
+//! links' segmentation offloads off, MTU-sized frames as physical links carry them), and UDP
 //! with 1400-byte and 64-byte datagrams (unlimited rate, packets per second). On the plain
 //! path (no Mobile IP; with `--at fa1|fa2|coloc` through plain host routes) this is the
 //! baseline of the data-plane benchmark; with `--mip` the agents are started (hook:
@@ -65,8 +67,11 @@ pub struct IperfReport {
     pub at: Place,
     /// Seconds per test.
     pub seconds: u32,
-    /// TCP.
+    /// TCP, with the offloads veth allows (64 KB frames cross the links whole).
     pub tcp: TcpResult,
+    /// TCP with MTU-sized frames on every link (segmentation offloads off on each veth), as
+    /// physical links carry them; `None` when `ethtool` is missing.
+    pub tcp_wire: Option<TcpResult>,
     /// UDP, 1400-byte datagrams.
     pub udp_1400: UdpResult,
     /// UDP, 64-byte datagrams.
@@ -81,12 +86,18 @@ impl IperfReport {
             "iperf3 cn -> {MN_HOME} ({} path, mobile node at {}, {} s per test)\n",
             self.path, self.at, self.seconds
         );
-        s.push_str(&format!(
-            "  TCP            {:>10.1} Mbit/s received ({:.1} sent, {} retransmits)\n",
-            mbps(self.tcp.received_bps),
-            mbps(self.tcp.sent_bps),
-            self.tcp.retransmits
-        ));
+        for (name, t) in [
+            ("TCP", Some(&self.tcp)),
+            ("TCP 1500 B", self.tcp_wire.as_ref()),
+        ] {
+            let Some(t) = t else { continue };
+            s.push_str(&format!(
+                "  {name:<14} {:>10.1} Mbit/s received ({:.1} sent, {} retransmits)\n",
+                mbps(t.received_bps),
+                mbps(t.sent_bps),
+                t.retransmits
+            ));
+        }
         for u in [&self.udp_1400, &self.udp_64] {
             s.push_str(&format!(
                 "  UDP {:>4} B     {:>10.0} pkt/s received, {:.0} pkt/s sent, {:.1} Mbit/s, {:.1}% lost\n",
@@ -235,6 +246,19 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
     server.wait_line(&["Server listening", "-----"], Duration::from_secs(3));
     let secs = o.seconds.max(1);
     let tcp = parse_tcp(&client(lab, &[], secs)?)?;
+    // The same with MTU-sized frames on every link; offloads back on whatever happens.
+    let tcp_wire = match topology::set_link_offloads(lab, false) {
+        Ok(()) => {
+            let r = client(lab, &[], secs).and_then(|j| parse_tcp(&j));
+            topology::set_link_offloads(lab, true)?;
+            Some(r?)
+        }
+        Err(e) => {
+            eprintln!("mip-lab: TCP with 1500-byte frames skipped: {e}");
+            let _ = topology::set_link_offloads(lab, true);
+            None
+        }
+    };
     let udp = |len: u32| -> Result<UdpResult, String> {
         let j = client(
             lab,
@@ -257,6 +281,7 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
         at: o.at,
         seconds: secs,
         tcp,
+        tcp_wire,
         udp_1400,
         udp_64,
     })

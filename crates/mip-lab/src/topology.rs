@@ -541,3 +541,31 @@ impl Status {
         s
     }
 }
+
+/// Turns the segmentation offloads of every veth link of the lab off (`ethtool -K DEV tso off
+/// gso off`) or back on: off, the hosts hand the links MTU-sized frames, as physical links
+/// carry them, instead of the 64 KB frames that veth pairs pass whole.
+///
+/// # Errors
+/// `ip` or `ethtool` failed (`ethtool` missing included).
+pub fn set_link_offloads(lab: &Lab, on: bool) -> Result<(), Error> {
+    let state = if on { "on" } else { "off" };
+    for node in Node::ALL {
+        let ns = lab.ns(node);
+        let out = ip(["-n", ns.as_str(), "-o", "link", "show", "type", "veth"])?;
+        for name in out
+            .lines()
+            .filter_map(|l| l.split(':').nth(1))
+            .map(|name| name.trim().split('@').next().unwrap_or("").to_string())
+            .filter(|name| !name.is_empty())
+        {
+            sh::run(
+                "ip",
+                [
+                    "netns", "exec", &ns, "ethtool", "-K", &name, "tso", state, "gso", state,
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -100,6 +100,7 @@ impl Tun {
                 format!("if_nametoindex {name}: {e}"),
             ));
         }
+        set_txqueuelen(&name, TXQUEUELEN);
         if vnet {
             // SAFETY: TUNSETOFFLOAD takes its argument by value.
             let r = unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) };
@@ -280,5 +281,37 @@ impl Tun {
 impl AsRawFd for Tun {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+/// Packets the kernel may queue for the engine on the device (`txqueuelen`; the kernel's TUN
+/// default is 500). A burst the engine has not read yet waits instead of being dropped: at
+/// 500 a TCP stream into the tunnel lost packets on every burst and backed off.
+const TXQUEUELEN: u32 = 4096;
+
+/// Sets the device's `txqueuelen` (`SIOCSIFTXQLEN`). Best effort: a refusal leaves the
+/// kernel's default, which only costs drops under bursts.
+fn set_txqueuelen(name: &str, len: u32) {
+    const SIOCSIFTXQLEN: libc::c_ulong = 0x8943;
+    // SAFETY: plain socket(2); the descriptor is owned right below.
+    let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if s < 0 {
+        return;
+    }
+    // SAFETY: `s` is a fresh descriptor that nothing else owns.
+    let s = unsafe { OwnedFd::from_raw_fd(s) };
+    // struct ifreq: name[16], then the union, here `int ifr_qlen`.
+    let mut ifr = [0u8; 40];
+    let n = name.len().min(IFNAMSIZ - 1);
+    ifr[..n].copy_from_slice(&name.as_bytes()[..n]);
+    ifr[16..20].copy_from_slice(&(len as i32).to_ne_bytes());
+    // SAFETY: `ifr` is a 40-byte buffer laid out as struct ifreq, which the ioctl reads.
+    let r = unsafe { libc::ioctl(s.as_raw_fd(), SIOCSIFTXQLEN, ifr.as_mut_ptr()) };
+    if r < 0 {
+        tracing::debug!(
+            device = name,
+            error = %io::Error::last_os_error(),
+            "cannot set txqueuelen; the kernel's default stays"
+        );
     }
 }
