@@ -61,6 +61,72 @@ impl From<Response> for Answer {
     }
 }
 
+/// A ready answer carrying `v` as JSON.
+pub fn ok<T: serde::Serialize>(v: &T) -> Answer {
+    match serde_json::to_value(v) {
+        Ok(v) => Response::ok(v).into(),
+        Err(e) => Response::error(format!("cannot encode the answer: {e}")).into(),
+    }
+}
+
+/// An answer built (and serialised) on the connection's thread.
+pub fn later<T: serde::Serialize, F: FnOnce() -> T + Send + 'static>(f: F) -> Answer {
+    Answer::Later(Box::new(move || match serde_json::to_value(f()) {
+        Ok(v) => Response::ok(v),
+        Err(e) => Response::error(format!("cannot encode the answer: {e}")),
+    }))
+}
+
+/// `clear ip mobile secure ...`: every role keeps its security associations in the
+/// configuration, so there is no AAA cache to clear.
+pub fn clear_secure() -> Answer {
+    ok(&mip_control::views::ClearView {
+        cleared: Some(0),
+        message: Some(
+            "every security association is configured locally; there is no AAA cache to clear"
+                .into(),
+        ),
+    })
+}
+
+/// `clear ip mobile traffic`: the core clears its counters; with `undo`, it brings the
+/// cleared ones back if it has them (`restored`).
+pub fn clear_traffic_answer(undo: bool, restored: bool) -> Answer {
+    let message = match (undo, restored) {
+        (false, _) => "counters cleared",
+        (true, true) => "counters restored",
+        (true, false) => {
+            return Response::error("nothing to undo: the counters have not been cleared").into()
+        }
+    };
+    ok(&mip_control::views::ClearView {
+        cleared: None,
+        message: Some(message.into()),
+    })
+}
+
+/// The answer to `mipctl reload`: the warnings of the new configuration, or why it was
+/// refused (the running one is kept).
+pub fn reload_answer(config: &Path, result: Result<Vec<String>, String>) -> Answer {
+    match result {
+        Ok(warnings) => {
+            let mut message = format!("configuration reloaded from {}", config.display());
+            for w in warnings {
+                message.push('\n');
+                message.push_str(&w);
+            }
+            ok(&mip_control::views::ClearView {
+                cleared: None,
+                message: Some(message),
+            })
+        }
+        Err(e) => Response::error(format!(
+            "reload refused, the running configuration is kept: {e}"
+        ))
+        .into(),
+    }
+}
+
 /// Why the control socket could not be set up.
 #[derive(Debug)]
 pub enum SocketError {

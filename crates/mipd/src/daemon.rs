@@ -48,7 +48,7 @@ use mip_store::StoreError;
 use mip_wire::registration::RegistrationReplyPacket;
 
 use crate::args::DataplaneKind;
-use crate::control::{self, Answer, SocketError};
+use crate::control::{self, later, ok, Answer, SocketError};
 use crate::dataplane;
 use crate::event::Event;
 use crate::signals;
@@ -726,7 +726,9 @@ impl Daemon {
                 let selector = match selector {
                     ClearBinding::All => BindingSelector::All,
                     ClearBinding::Address { address } => BindingSelector::Address(address),
-                    ClearBinding::Nai { nai, session_id } => BindingSelector::Nai { nai, session_id },
+                    ClearBinding::Nai { nai, session_id } => {
+                        BindingSelector::Nai { nai, session_id }
+                    }
                 };
                 let n = self.core.clear_bindings(&selector);
                 self.flush();
@@ -738,20 +740,10 @@ impl Daemon {
             }
             Request::ClearTraffic { undo: false } => {
                 self.core.clear_counters();
-                ok(&ClearView {
-                    cleared: None,
-                    message: Some("counters cleared".into()),
-                })
+                control::clear_traffic_answer(false, false)
             }
             Request::ClearTraffic { undo: true } => {
-                if self.core.undo_clear_counters() {
-                    ok(&ClearView {
-                        cleared: None,
-                        message: Some("counters restored".into()),
-                    })
-                } else {
-                    Response::error("nothing to undo: the counters have not been cleared").into()
-                }
+                control::clear_traffic_answer(true, self.core.undo_clear_counters())
             }
             Request::ShowVisitor { .. } | Request::ClearVisitor { .. } => Response::error(
                 "this mipd runs the home agent: visitors are kept by a foreign agent \
@@ -763,33 +755,11 @@ impl Daemon {
                  (mipd --role mobile-node)",
             )
             .into(),
-            Request::ClearSecure { .. } => ok(&ClearView {
-                cleared: Some(0),
-                message: Some(
-                    "every security association is configured locally; there is no AAA cache to clear"
-                        .into(),
-                ),
-            }),
-            Request::Reload => match self.reload() {
-                Ok(warnings) => {
-                    let mut message = format!(
-                        "configuration reloaded from {}",
-                        self.settings.config_path.display()
-                    );
-                    for w in warnings {
-                        message.push('\n');
-                        message.push_str(&w);
-                    }
-                    ok(&ClearView {
-                        cleared: None,
-                        message: Some(message),
-                    })
-                }
-                Err(e) => Response::error(format!(
-                    "reload refused, the running configuration is kept: {e}"
-                ))
-                .into(),
-            },
+            Request::ClearSecure { .. } => control::clear_secure(),
+            Request::Reload => {
+                let result = self.reload();
+                control::reload_answer(&self.settings.config_path, result)
+            }
         }
     }
 
@@ -882,20 +852,6 @@ impl Daemon {
             "mipd stopped"
         );
     }
-}
-
-fn ok<T: serde::Serialize>(v: &T) -> Answer {
-    match serde_json::to_value(v) {
-        Ok(v) => Response::ok(v).into(),
-        Err(e) => Response::error(format!("cannot encode the answer: {e}")).into(),
-    }
-}
-
-fn later<T: serde::Serialize, F: FnOnce() -> T + Send + 'static>(f: F) -> Answer {
-    Answer::Later(Box::new(move || match serde_json::to_value(f()) {
-        Ok(v) => Response::ok(v),
-        Err(e) => Response::error(format!("cannot encode the answer: {e}")),
-    }))
 }
 
 fn log_replies(tx: &[Transmit]) {

@@ -71,7 +71,7 @@ use mip_io::Poller;
 
 use self::dataplane::{FaDataPlane, LinuxFaDataPlane, LogFaDataPlane};
 use crate::args::DataplaneKind;
-use crate::control::{self, Answer};
+use crate::control::{self, later, ok, Answer};
 use crate::daemon::{DaemonError, Settings};
 use crate::event::Event;
 use crate::signals;
@@ -846,20 +846,10 @@ impl Fa {
             Request::ShowTraffic => ok(&conv::traffic_view(None, self.core.counters())),
             Request::ClearTraffic { undo: false } => {
                 self.core.clear_counters();
-                ok(&ClearView {
-                    cleared: None,
-                    message: Some("counters cleared".into()),
-                })
+                control::clear_traffic_answer(false, false)
             }
             Request::ClearTraffic { undo: true } => {
-                if self.core.undo_clear_counters() {
-                    ok(&ClearView {
-                        cleared: None,
-                        message: Some("counters restored".into()),
-                    })
-                } else {
-                    Response::error("nothing to undo: the counters have not been cleared").into()
-                }
+                control::clear_traffic_answer(true, self.core.undo_clear_counters())
             }
             Request::ShowViolation => ok(&conv::violation_list(
                 self.core.violations_total(),
@@ -878,52 +868,20 @@ impl Fa {
                 show_keys,
             } => {
                 let cfg = self.config.clone();
-                Answer::Later(Box::new(move || {
-                    match serde_json::to_value(views::secure_list(
-                        &cfg.config,
-                        peer,
-                        &target,
-                        show_keys,
-                    )) {
-                        Ok(v) => Response::ok(v),
-                        Err(e) => Response::error(format!("cannot encode the answer: {e}")),
-                    }
-                }))
+                later(move || views::secure_list(&cfg.config, peer, &target, show_keys))
             }
-            Request::ClearSecure { .. } => ok(&ClearView {
-                cleared: Some(0),
-                message: Some(
-                    "every security association is configured locally; there is no AAA cache to clear"
-                        .into(),
-                ),
-            }),
-            Request::Reload => match self.reload() {
-                Ok(warnings) => {
-                    let mut message = format!(
-                        "configuration reloaded from {}",
-                        self.settings.config_path.display()
-                    );
-                    for w in warnings {
-                        message.push('\n');
-                        message.push_str(&w);
-                    }
-                    ok(&ClearView {
-                        cleared: None,
-                        message: Some(message),
-                    })
-                }
-                Err(e) => Response::error(format!(
-                    "reload refused, the running configuration is kept: {e}"
-                ))
-                .into(),
-            },
-            Request::ShowBinding { .. } | Request::ShowHost { .. } | Request::ClearBinding { .. } => {
-                Response::error(
-                    "this mipd runs a foreign agent: bindings and mobile hosts are kept by the \
+            Request::ClearSecure { .. } => control::clear_secure(),
+            Request::Reload => {
+                let result = self.reload();
+                control::reload_answer(&self.settings.config_path, result)
+            }
+            Request::ShowBinding { .. }
+            | Request::ShowHost { .. }
+            | Request::ClearBinding { .. } => Response::error(
+                "this mipd runs a foreign agent: bindings and mobile hosts are kept by the \
                      home agent (see 'show ip mobile visitor')",
-                )
-                .into()
-            }
+            )
+            .into(),
             Request::ShowNode => Response::error(
                 "this mipd runs a foreign agent: 'show ip mobile node' is for a mobile node",
             )
@@ -1042,13 +1000,6 @@ fn log_transmit(t: &mip_fa::Transmit) {
             tracing::debug!(to = %t.destination, interface = ?t.interface, mac = ?mac, code, "registration reply sent to the mobile node");
         }
         _ => tracing::debug!(to = %t.destination, "datagram sent"),
-    }
-}
-
-fn ok<T: serde::Serialize>(v: &T) -> Answer {
-    match serde_json::to_value(v) {
-        Ok(v) => Response::ok(v).into(),
-        Err(e) => Response::error(format!("cannot encode the answer: {e}")).into(),
     }
 }
 
