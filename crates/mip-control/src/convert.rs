@@ -73,7 +73,7 @@ pub fn routing_options_from_flags(flags: u8, reverse_tunnel: bool) -> Vec<Routin
 pub mod fa {
     use super::{request_flags_text, routing_options_from_flags};
     use crate::views::*;
-    use mip_fa::{Counters, PendingSnapshot, Violation, ViolationReason, VisitorSnapshot};
+    use mip_fa::{Counters, PendingSnapshot, Violation, VisitorSnapshot};
     use std::collections::BTreeSet;
 
     /// One visitor. `tunnel_name` is the name of the daemon's tunnel interface from the
@@ -319,23 +319,7 @@ pub mod fa {
             identification: v.identification,
             identification_text: super::identification_text(v.identification),
             code: v.code,
-            reason: reason_view(v.reason),
-        }
-    }
-
-    /// The violation reason (same numbers).
-    pub fn reason_view(r: ViolationReason) -> ViolationReasonView {
-        match r {
-            ViolationReason::NoMobilitySecurityAssociation => {
-                ViolationReasonView::NoMobilitySecurityAssociation
-            }
-            ViolationReason::BadAuthenticator => ViolationReasonView::BadAuthenticator,
-            ViolationReason::BadIdentifier => ViolationReasonView::BadIdentifier,
-            ViolationReason::BadSpi => ViolationReasonView::BadSpi,
-            ViolationReason::MissingSecurityExtension => {
-                ViolationReasonView::MissingSecurityExtension
-            }
-            ViolationReason::Other => ViolationReasonView::Other,
+            reason: v.reason.into(),
         }
     }
 

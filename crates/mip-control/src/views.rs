@@ -750,7 +750,8 @@ pub struct SecureList {
 // show ip mobile violation
 // ---------------------------------------------------------------------------------------
 
-/// The violation reasons, with the router's numbers (`mip_ha` `ViolationReason`).
+/// The violation reasons, with the router's numbers
+/// ([`mip_security::violation::ViolationReason`]).
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViolationReasonView {
@@ -766,6 +767,20 @@ pub enum ViolationReasonView {
     MissingSecurityExtension,
     /// 6.
     Other,
+}
+
+impl From<mip_security::violation::ViolationReason> for ViolationReasonView {
+    fn from(r: mip_security::violation::ViolationReason) -> Self {
+        use mip_security::violation::ViolationReason as R;
+        match r {
+            R::NoMobilitySecurityAssociation => ViolationReasonView::NoMobilitySecurityAssociation,
+            R::BadAuthenticator => ViolationReasonView::BadAuthenticator,
+            R::BadIdentifier => ViolationReasonView::BadIdentifier,
+            R::BadSpi => ViolationReasonView::BadSpi,
+            R::MissingSecurityExtension => ViolationReasonView::MissingSecurityExtension,
+            R::Other => ViolationReasonView::Other,
+        }
+    }
 }
 
 impl ViolationReasonView {

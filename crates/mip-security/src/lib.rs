@@ -12,6 +12,8 @@
 //! - [`replay`]: timestamp and nonce checks at the home agent, code-133 resynchronisation
 //!   and identification generation at the mobile node (RFC 5944 §5.7).
 //! - [`ntp`]: `SystemTime` to and from the 64-bit NTP format of the Identification field.
+//! - [`violation`]: the violation reasons of `show ip mobile violation` and the
+//!   authentication failures behind them, shared by the home agent and the foreign agent.
 //! - [`digest`]: plain MD5 and HMAC-MD5 on the MD5 compression function, and
 //!   [`digest::HmacMd5Key`], an HMAC-MD5 key prepared once for many messages (also what a
 //!   RADIUS client needs).
@@ -25,6 +27,7 @@ pub mod mn_aaa;
 pub mod ntp;
 pub mod replay;
 pub mod sa;
+pub mod violation;
 
 pub use digest::{Authenticator, AUTHENTICATOR_LEN};
 pub use key::{Key, KeyError};

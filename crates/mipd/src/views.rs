@@ -11,10 +11,10 @@ use mip_control::views::{
     GlobalsView, HomeLinkView, HostCountersEntry, HostCountersList, HostCountersView,
     HostGroupList, HostGroupView, HostList, HostView, PrefixView, ReplayView, RoutingOption,
     SaOrigin, SaSourceView, SecureList, SecureView, TrafficView, TunnelList, TunnelRefView,
-    TunnelView, ViolationList, ViolationReasonView, ViolationView,
+    TunnelView, ViolationList, ViolationView,
 };
 use mip_control::{PeerKind, SecureTarget};
-use mip_ha::{BindingSnapshot, Counters, HostCounters, TunnelId, Violation, ViolationReason};
+use mip_ha::{BindingSnapshot, Counters, HostCounters, TunnelId, Violation};
 use mip_io::TunnelTraffic;
 use mip_security::{Algorithm, ReplayProtection};
 use mip_wire::ident::Identification;
@@ -383,19 +383,6 @@ pub fn secure_list(
     }
 }
 
-fn reason(r: ViolationReason) -> ViolationReasonView {
-    match r {
-        ViolationReason::NoMobilitySecurityAssociation => {
-            ViolationReasonView::NoMobilitySecurityAssociation
-        }
-        ViolationReason::BadAuthenticator => ViolationReasonView::BadAuthenticator,
-        ViolationReason::BadIdentifier => ViolationReasonView::BadIdentifier,
-        ViolationReason::BadSpi => ViolationReasonView::BadSpi,
-        ViolationReason::MissingSecurityExtension => ViolationReasonView::MissingSecurityExtension,
-        ViolationReason::Other => ViolationReasonView::Other,
-    }
-}
-
 /// One violation.
 pub fn violation(v: &Violation) -> ViolationView {
     ViolationView {
@@ -408,7 +395,7 @@ pub fn violation(v: &Violation) -> ViolationView {
         identification: v.identification,
         identification_text: Identification(v.identification).to_string(),
         code: v.code,
-        reason: reason(v.reason),
+        reason: v.reason.into(),
     }
 }
 
