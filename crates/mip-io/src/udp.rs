@@ -450,9 +450,9 @@ impl UdpEndpoint {
         let deadline = Instant::now() + SEND_WAIT;
         for chunk in msgs.chunks(BATCH) {
             let units = if chunk.len() > 1 && self.gso.load(Ordering::Relaxed) {
-                gso_runs(chunk)
+                Units::gso_runs(chunk)
             } else {
-                (0..chunk.len()).map(|i| vec![i]).collect()
+                Units::singles(0..chunk.len())
             };
             self.send_units(chunk, &units, &mut report, deadline);
         }
@@ -460,18 +460,17 @@ impl UdpEndpoint {
     }
 
     /// Sends `units` of `msgs` (at most [`BATCH`] datagrams in all), one `sendmmsg` message
-    /// each, in order: a unit of several datagrams is one GSO message (see [`gso_runs`]), a
+    /// each, in order: a unit of several datagrams is one GSO message (see [`Units::gso_runs`]), a
     /// unit of one is a plain datagram. A GSO message the kernel refuses goes again as single
     /// datagrams; a single datagram it refuses is retried once without its source address,
     /// then counted as failed. Either way before the next unit, so that the order holds.
     fn send_units(
         &self,
         msgs: &[Transmit],
-        units: &[Vec<usize>],
+        units: &Units,
         report: &mut SendReport,
         deadline: Instant,
     ) {
-        debug_assert!(units.iter().map(Vec::len).sum::<usize>() <= BATCH);
         // SAFETY: plain old data; all-zero is a valid value.
         let mut names: [libc::sockaddr_in; BATCH] = unsafe { zeroed() };
         // SAFETY: as above.
@@ -481,13 +480,15 @@ impl UdpEndpoint {
         let mut cmsgs = [CmsgBuf([0; CMSG_BUF]); BATCH];
         let mut with_source = [false; BATCH];
         let mut at = 0;
-        for (u, run) in units.iter().enumerate() {
-            let first = &msgs[run[0]];
+        for u in 0..units.len() {
+            let run = units.get(u);
+            let first = &msgs[usize::from(run[0])];
             names[u] = to_sockaddr(first.destination);
             for (k, &i) in run.iter().enumerate() {
+                let payload = &msgs[usize::from(i)].payload;
                 iovs[at + k] = libc::iovec {
-                    iov_base: msgs[i].payload.as_ptr() as *mut libc::c_void,
-                    iov_len: msgs[i].payload.len(),
+                    iov_base: payload.as_ptr() as *mut libc::c_void,
+                    iov_len: payload.len(),
                 };
             }
             let h = &mut hdrs[u].msg_hdr;
@@ -521,7 +522,9 @@ impl UdpEndpoint {
             };
             if r > 0 {
                 let r = r as usize;
-                report.sent += units[start..start + r].iter().map(Vec::len).sum::<usize>();
+                report.sent += (start..start + r)
+                    .map(|u| units.get(u).len())
+                    .sum::<usize>();
                 start += r;
                 continue;
             }
@@ -530,10 +533,10 @@ impl UdpEndpoint {
                 Some(libc::EINTR) => continue,
                 Some(libc::EAGAIN) | Some(libc::ENOBUFS) => {
                     if Instant::now() >= deadline || !self.wait_writable(deadline) {
-                        for u in &units[start..] {
-                            for &i in u {
+                        for u in start..n {
+                            for &i in units.get(u) {
                                 report.fail(
-                                    msgs[i].destination,
+                                    msgs[usize::from(i)].destination,
                                     io::Error::from_raw_os_error(libc::EAGAIN),
                                 );
                             }
@@ -541,7 +544,7 @@ impl UdpEndpoint {
                         return;
                     }
                 }
-                code if units[start].len() > 1 => {
+                code if units.get(start).len() > 1 => {
                     // EINVAL is also how the kernel refuses a source address that is not
                     // ours: only a run without one says something about GSO. Other errors
                     // (an unreachable destination...) are the datagrams' own.
@@ -550,13 +553,13 @@ impl UdpEndpoint {
                         // later batches go without GSO.
                         self.gso.store(false, Ordering::Relaxed);
                     }
-                    let singles: Vec<Vec<usize>> = units[start].iter().map(|&i| vec![i]).collect();
+                    let singles = Units::singles(units.get(start).iter().map(|&i| usize::from(i)));
                     self.send_units(msgs, &singles, report, deadline);
                     start += 1;
                 }
                 _ => {
                     // This datagram is refused; try it without its source address.
-                    let t = &msgs[units[start][0]];
+                    let t = &msgs[usize::from(units.get(start)[0])];
                     let h = &mut hdrs[start].msg_hdr;
                     if !h.msg_control.is_null() {
                         h.msg_control = std::ptr::null_mut();
@@ -626,43 +629,129 @@ fn gso_unsupported(code: Option<i32>) -> bool {
     )
 }
 
-/// Splits `msgs` into runs that can each leave as one GSO message: same destination and
-/// source, every datagram of the run's first length except possibly a shorter last one (the
-/// kernel cuts the buffer at that length), at most [`GSO_MAX_SEGMENTS`] and
-/// [`GSO_MAX_BYTES`]. Runs keep the order of their datagrams; they are listed in the order of
-/// their first datagram. Indices into `msgs`.
-fn gso_runs(msgs: &[Transmit]) -> Vec<Vec<usize>> {
-    // Open runs, one per (destination, source); closed runs are moved to `done`.
-    let mut open: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut done: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (i, t) in msgs.iter().enumerate() {
-        let len = t.payload.len();
-        let slot = open.iter().position(|(_, run)| {
-            let f = &msgs[run[0]];
-            f.destination == t.destination && f.source == t.source
-        });
-        if let Some(p) = slot {
-            let run = &open[p].1;
-            let size = msgs[run[0]].payload.len();
-            let last_len = msgs[run[run.len() - 1]].payload.len();
-            let bytes: usize = run.iter().map(|&j| msgs[j].payload.len()).sum();
-            let fits = len > 0
-                && len <= size
-                && last_len == size
-                && run.len() < GSO_MAX_SEGMENTS
-                && bytes + len <= GSO_MAX_BYTES;
-            if fits {
-                open[p].1.push(i);
-                continue;
-            }
-            let closed = open.swap_remove(p);
-            done.push(closed);
+/// The datagrams of one batch (at most [`BATCH`]) grouped into send units, without a heap
+/// allocation: unit `k` is the batch indices `order[start(k)..ends[k]]`.
+struct Units {
+    order: [u8; BATCH],
+    ends: [u8; BATCH],
+    len: usize,
+}
+
+impl Units {
+    /// Each of `indices` a unit of its own, in that order.
+    fn singles(indices: impl IntoIterator<Item = usize>) -> Units {
+        let mut u = Units {
+            order: [0; BATCH],
+            ends: [0; BATCH],
+            len: 0,
+        };
+        for i in indices {
+            u.order[u.len] = i as u8;
+            u.len += 1;
+            u.ends[u.len - 1] = u.len as u8;
         }
-        open.push((i, vec![i]));
+        u
     }
-    done.extend(open);
-    done.sort_by_key(|(first, _)| *first);
-    done.into_iter().map(|(_, run)| run).collect()
+
+    /// Runs that can each leave as one GSO message: same destination and source, every
+    /// datagram of the run's first length except possibly a shorter last one (the kernel
+    /// cuts the buffer at that length), at most [`GSO_MAX_SEGMENTS`] and [`GSO_MAX_BYTES`].
+    /// Runs keep the order of their datagrams and are listed in the order of their first.
+    fn gso_runs(msgs: &[Transmit]) -> Units {
+        debug_assert!(msgs.len() <= BATCH);
+        #[derive(Clone, Copy, Default)]
+        struct Run {
+            first: usize,
+            size: usize,
+            last_len: usize,
+            count: usize,
+            bytes: usize,
+            open: bool,
+        }
+        let mut runs = [Run::default(); BATCH];
+        let mut nruns = 0;
+        let mut run_of = [0u8; BATCH];
+        for (i, t) in msgs.iter().enumerate() {
+            let len = t.payload.len();
+            let same_peer = |r: &Run| {
+                let f = &msgs[r.first];
+                r.open && f.destination == t.destination && f.source == t.source
+            };
+            if let Some(k) = (0..nruns).find(|&k| same_peer(&runs[k])) {
+                let r = &mut runs[k];
+                let fits = len > 0
+                    && len <= r.size
+                    && r.last_len == r.size
+                    && r.count < GSO_MAX_SEGMENTS
+                    && r.bytes + len <= GSO_MAX_BYTES;
+                if fits {
+                    r.last_len = len;
+                    r.count += 1;
+                    r.bytes += len;
+                    run_of[i] = k as u8;
+                    continue;
+                }
+                r.open = false;
+            }
+            runs[nruns] = Run {
+                first: i,
+                size: len,
+                last_len: len,
+                count: 1,
+                bytes: len,
+                open: true,
+            };
+            run_of[i] = nruns as u8;
+            nruns += 1;
+        }
+        // Runs are numbered in the order of their first datagram: lay them out in that order.
+        let mut u = Units {
+            order: [0; BATCH],
+            ends: [0; BATCH],
+            len: nruns,
+        };
+        let mut next = [0u8; BATCH];
+        let mut at = 0;
+        for (k, r) in runs[..nruns].iter().enumerate() {
+            next[k] = at as u8;
+            at += r.count;
+            u.ends[k] = at as u8;
+        }
+        for (i, &k) in run_of[..msgs.len()].iter().enumerate() {
+            let k = usize::from(k);
+            u.order[usize::from(next[k])] = i as u8;
+            next[k] += 1;
+        }
+        u
+    }
+
+    /// Number of units.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The batch indices of unit `k`.
+    fn get(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.order[usize::from(start)..usize::from(self.ends[k])]
+    }
+}
+
+/// [`Units::gso_runs`] as lists of indices into `msgs`, batch by batch as
+/// [`UdpEndpoint::send_batch`] plans them (for tests).
+#[cfg(test)]
+fn gso_runs(msgs: &[Transmit]) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for (c, chunk) in msgs.chunks(BATCH).enumerate() {
+        let u = Units::gso_runs(chunk);
+        out.extend((0..u.len()).map(|k| {
+            u.get(k)
+                .iter()
+                .map(|&i| c * BATCH + usize::from(i))
+                .collect()
+        }));
+    }
+    out
 }
 
 /// Sets `h`'s control messages: `UDP_SEGMENT` with `segment` (a GSO message) and
