@@ -20,6 +20,8 @@
 //! home agent's binding and host route; an operator's `clear ip mobile visitor` too. Both
 //! daemons stop cleanly and leave their `--dataplane-log` JSON lines.
 
+mod netns;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -36,113 +38,14 @@ use mip_wire::icmp::{AdvertisementExtension, AgentAdvertisement, AgentSolicitati
 use mip_wire::registration::{RegistrationReplyPacket, RegistrationRequest, RequestFlags};
 use serde_json::Value;
 
+use netns::{require_root, veth, Netns};
+
 const MN_KEY: &str = "6d69702d746573742d6d6e2d68612d31";
 const FA_HA_KEY: &str = "6d69702d746573742d66612d68612d31";
 const HOME: Ipv4Addr = Ipv4Addr::new(10, 10, 0, 10);
 const HA: Ipv4Addr = Ipv4Addr::new(10, 10, 0, 1);
 const COA: Ipv4Addr = Ipv4Addr::new(10, 20, 0, 1);
 const C: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 2);
-
-fn require_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("the namespace test needs root, and CI is set");
-    }
-    eprintln!("*** SKIPPED (needs root) ***");
-    false
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A network namespace, deleted on drop (processes in it are killed first).
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!("mipd-t-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        sh(&format!("ip netns add {name}"));
-        let ns = Netns(name);
-        ns.ip("link set lo up");
-        for k in [
-            "net/ipv4/conf/all/rp_filter",
-            "net/ipv4/conf/default/rp_filter",
-            "net/ipv4/conf/all/send_redirects",
-            "net/ipv4/conf/default/send_redirects",
-        ] {
-            ns.exec(&format!("sh -c 'echo 0 > /proc/sys/{k}'"));
-        }
-        ns
-    }
-
-    fn ip(&self, args: &str) -> String {
-        sh(&format!("ip -n {} {args}", self.0))
-    }
-
-    fn exec(&self, cmd: &str) -> String {
-        sh(&format!("ip netns exec {} {cmd}", self.0))
-    }
-
-    /// Runs `f` on a thread that entered the namespace (sockets made there stay there).
-    fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/run/netns/{}", self.0);
-        std::thread::spawn(move || {
-            let f2 = std::fs::File::open(&path).unwrap();
-            // SAFETY: setns on a namespace descriptor; affects this thread only.
-            assert_eq!(
-                unsafe { libc::setns(f2.as_raw_fd(), libc::CLONE_NEWNET) },
-                0,
-                "setns {path}"
-            );
-            f()
-        })
-        .join()
-        .expect("thread in namespace")
-    }
-
-    fn spawn<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> std::thread::JoinHandle<T> {
-        let path = format!("/run/netns/{}", self.0);
-        std::thread::spawn(move || {
-            let f2 = std::fs::File::open(&path).unwrap();
-            // SAFETY: as above.
-            assert_eq!(
-                unsafe { libc::setns(f2.as_raw_fd(), libc::CLONE_NEWNET) },
-                0
-            );
-            f()
-        })
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
-fn veth(a: &Netns, an: &str, b: &Netns, bn: &str) {
-    sh(&format!(
-        "ip link add {an} netns {} type veth peer name {bn} netns {}",
-        a.0, b.0
-    ));
-    a.ip(&format!("link set {an} up"));
-    b.ip(&format!("link set {bn} up"));
-}
 
 /// A `mipd` in a namespace.
 struct Mipd {

@@ -24,6 +24,8 @@
 //!
 //! Also, without root: a broken configuration is refused with exit 2, naming file and key.
 
+mod netns;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -37,83 +39,10 @@ use std::time::{Duration, Instant};
 use mip_control::{BindingFilter, Request, Response};
 use serde_json::Value;
 
+use netns::{require_root, sh, Netns};
+
 const KEY: &str = "6d69702d746573742d6d6e2d68612d31";
 const HOME: Ipv4Addr = Ipv4Addr::new(10, 10, 0, 10);
-
-fn require_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("the mobile node namespace test needs root, and CI is set");
-    }
-    eprintln!("*** SKIPPED (needs root) ***");
-    false
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A network namespace, deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!("mipd-mn-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        sh(&format!("ip netns add {name}"));
-        let ns = Netns(name);
-        ns.ip("link set lo up");
-        for k in [
-            "net.ipv4.conf.all.rp_filter=0",
-            "net.ipv4.conf.default.rp_filter=0",
-        ] {
-            ns.exec(&format!("sysctl -qw {k}"));
-        }
-        ns
-    }
-
-    fn ip(&self, args: &str) -> String {
-        sh(&format!("ip -n {} {args}", self.0))
-    }
-
-    fn exec(&self, cmd: &str) -> String {
-        sh(&format!("ip netns exec {} {cmd}", self.0))
-    }
-
-    /// Runs `f` on a thread that entered the namespace (sockets made there stay there).
-    fn spawn<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> std::thread::JoinHandle<T> {
-        let path = format!("/run/netns/{}", self.0);
-        std::thread::spawn(move || {
-            let ns = std::fs::File::open(&path).unwrap();
-            // SAFETY: setns on a namespace descriptor; affects this thread only.
-            assert_eq!(
-                unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) },
-                0,
-                "setns {path}"
-            );
-            f()
-        })
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
 
 /// A `mipd` in a namespace.
 struct Mipd {
