@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::agents::{self, AgentOpts, AgentsOutcome};
+use crate::engines::{AgentsLoad, Watch, Watched};
 use crate::guard::{self, LabGuard};
 use crate::plan::{Lab, Node, Place, IPERF_PORT, MN_HOME};
 use crate::proc::Proc;
@@ -41,6 +42,9 @@ pub struct TcpResult {
     pub received_bps: f64,
     /// Retransmissions.
     pub retransmits: u64,
+    /// What the tunnel engines did (Mobile IP path away from home).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engines: Option<AgentsLoad>,
 }
 
 /// One UDP test.
@@ -56,6 +60,9 @@ pub struct UdpResult {
     pub received_bps: f64,
     /// Loss, percent.
     pub lost_percent: f64,
+    /// What the tunnel engines did (Mobile IP path away from home).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engines: Option<AgentsLoad>,
 }
 
 /// The result (`--json` prints it).
@@ -97,6 +104,9 @@ impl IperfReport {
                 mbps(t.sent_bps),
                 t.retransmits
             ));
+            if let Some(e) = &t.engines {
+                s.push_str(&e.text("    "));
+            }
         }
         for u in [&self.udp_1400, &self.udp_64] {
             s.push_str(&format!(
@@ -107,6 +117,9 @@ impl IperfReport {
                 mbps(u.received_bps),
                 u.lost_percent
             ));
+            if let Some(e) = &u.engines {
+                s.push_str(&e.text("    "));
+            }
         }
         s
     }
@@ -127,6 +140,7 @@ pub fn parse_tcp(j: &Value) -> Result<TcpResult, String> {
         received_bps: f(j, &["end", "sum_received", "bits_per_second"])
             .ok_or("no end.sum_received")?,
         retransmits: f(j, &["end", "sum_sent", "retransmits"]).unwrap_or(0.0) as u64,
+        engines: None,
     })
 }
 
@@ -154,6 +168,7 @@ pub fn parse_udp(j: &Value, len: u32) -> Result<UdpResult, String> {
         received_pps: received / rsecs,
         received_bps: received * f64::from(len) * 8.0 / rsecs,
         lost_percent: f(j, &["end", rsum, "lost_percent"]).unwrap_or(0.0),
+        engines: None,
     })
 }
 
@@ -213,7 +228,7 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
             lab.id()
         ));
     }
-    let _agents = if o.mip {
+    let running = if o.mip {
         match agents::start_agents(lab, &o.agents)? {
             AgentsOutcome::Started(a) => Some(a),
             AgentsOutcome::Skipped(why) => {
@@ -245,11 +260,35 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
     )?;
     server.wait_line(&["Server listening", "-----"], Duration::from_secs(3));
     let secs = o.seconds.max(1);
-    let tcp = parse_tcp(&client(lab, &[], secs)?)?;
+    // The engines to watch: the home agent's, and the decapsulating one at the care-of address.
+    let far = match o.at {
+        Place::Fa1 => Some(Node::Fa1),
+        Place::Fa2 => Some(Node::Fa2),
+        Place::Coloc => Some(Node::Mn),
+        Place::Home => None,
+    };
+    let watched = running.as_ref().zip(far).and_then(|(a, far)| {
+        let w = |n: Node| {
+            a.pid(n).map(|pid| Watched {
+                ns: lab.ns(n),
+                pid,
+                socket: a.socket(n),
+            })
+        };
+        Some((w(Node::Ha)?, w(far)?))
+    });
+    let watch = || watched.clone().map(|(ha, far)| Watch::start(ha, far));
+    let tcp_test = || -> Result<TcpResult, String> {
+        let w = watch();
+        let mut t = parse_tcp(&client(lab, &[], secs)?)?;
+        t.engines = w.map(Watch::finish);
+        Ok(t)
+    };
+    let tcp = tcp_test()?;
     // The same with MTU-sized frames on every link; offloads back on whatever happens.
     let tcp_wire = match topology::set_link_offloads(lab, false) {
         Ok(()) => {
-            let r = client(lab, &[], secs).and_then(|j| parse_tcp(&j));
+            let r = tcp_test();
             topology::set_link_offloads(lab, true)?;
             Some(r?)
         }
@@ -260,6 +299,7 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
         }
     };
     let udp = |len: u32| -> Result<UdpResult, String> {
+        let w = watch();
         let j = client(
             lab,
             &[
@@ -271,7 +311,9 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
             ],
             secs,
         )?;
-        parse_udp(&j, len)
+        let mut u = parse_udp(&j, len)?;
+        u.engines = w.map(Watch::finish);
+        Ok(u)
     };
     let udp_1400 = udp(1400)?;
     let udp_64 = udp(64)?;

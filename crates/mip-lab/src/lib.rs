@@ -78,6 +78,7 @@
 pub mod agents;
 pub mod bench;
 pub mod demo;
+pub mod engines;
 pub mod guard;
 pub mod iperf;
 pub mod ping;
