@@ -83,6 +83,8 @@ pub struct AgentOpts {
     /// The mobile node's configuration file, instead of `mn.toml` in the configuration
     /// directory (`--mn-config`: a copy with other flags, lifetime or key).
     pub mn_config: Option<PathBuf>,
+    /// `mipd --tunnel-tx` for every agent (`raw` or `packet`); `None`: mipd's default.
+    pub tunnel_tx: Option<String>,
 }
 
 /// The result of [`start_agents`].
@@ -275,6 +277,9 @@ pub fn start_agents(lab: &Lab, opts: &AgentOpts) -> Result<AgentsOutcome, String
         let log = std::fs::File::create(dir.join("mipd.log"))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut args = mipd_args(spec, &cfg, &run);
+        if let Some(tx) = &opts.tunnel_tx {
+            args.extend(["--tunnel-tx".to_string(), tx.clone()]);
+        }
         if let (Node::Mn, Some(mn)) = (spec.node, &opts.mn_config) {
             if let Some(i) = args.iter().position(|a| a == "--config") {
                 args[i + 1] = mn.display().to_string();

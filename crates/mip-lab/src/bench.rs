@@ -544,6 +544,8 @@ pub struct ThroughputReport {
     pub plain: IperfReport,
     /// Mobile IP: through the home agent's tunnel.
     pub mip: IperfReport,
+    /// How the agents' engines sent (`mipd --tunnel-tx`).
+    pub tunnel_tx: String,
     /// `mip / plain`.
     pub ratio: Ratios,
     /// The targets.
@@ -565,11 +567,12 @@ impl ThroughputReport {
         let pps = |p: f64| format!("{p:.0} pkt/s");
         let mut s = format!(
             "mip-lab bench-throughput (run id {}): iperf3 cn -> {}, mobile node at {}, {} s per \
-             test\n",
+             test, tunnel engines sending with --tunnel-tx {}\n",
             self.id,
             crate::plan::MN_HOME,
             self.at,
-            self.seconds
+            self.seconds,
+            self.tunnel_tx
         );
         s.push_str(&format!("before: {}\n\n", self.load_before.text()));
         s.push_str(&format!(
@@ -766,6 +769,7 @@ pub fn bench_throughput(lab: &Lab, o: &ThroughputOpts) -> Result<ThroughputRepor
         ratio,
         plain,
         mip,
+        tunnel_tx: o.agents.tunnel_tx.clone().unwrap_or_else(|| "raw".into()),
         load_before,
         load_after: Load::now(),
         duration_s: started.elapsed().as_secs_f64(),

@@ -198,6 +198,9 @@ struct AgentArgs {
     /// directory), e.g. a copy asking for GRE or reverse tunnelling.
     #[arg(long, value_name = "FILE")]
     mn_config: Option<PathBuf>,
+    /// How the agents' tunnel engines send (mipd --tunnel-tx): raw (default) or packet.
+    #[arg(long, value_name = "raw|packet", value_parser = ["raw", "packet"])]
+    tunnel_tx: Option<String>,
 }
 
 impl AgentArgs {
@@ -206,6 +209,7 @@ impl AgentArgs {
             mipd: self.mipd,
             config_dir: self.lab_config,
             mn_config: self.mn_config,
+            tunnel_tx: self.tunnel_tx,
         }
     }
 }

@@ -159,6 +159,7 @@ fn agent_opts(e: &Env, mn: Option<PathBuf>) -> AgentOpts {
         mipd: Some(e.mipd.clone()),
         config_dir: None,
         mn_config: mn,
+        tunnel_tx: None,
     }
 }
 
@@ -324,6 +325,7 @@ fn observe(
             "fa1_visitor": q(Node::Fa1, "visitor"),
             "fa1_tunnel": q(Node::Fa1, "tunnel"),
             "fa2_visitor": q(Node::Fa2, "visitor"),
+            "fa2_tunnel": q(Node::Fa2, "tunnel"),
             "mn_node": q(Node::Mn, "node"),
         });
         record(&seen, k, to, v);
@@ -458,8 +460,7 @@ fn encapsulation_minimal() {
 
 /// Test 3: reverse tunnelling (T): the stream is identical, binding and visitor entry are
 /// reverse-allowed, and fa1's tunnel to the home agent carried the mobile node's packets (the
-/// stream's ACKs, the echo replies) back home. (The home agent's `show ip mobile tunnel` has
-/// no packet counters: mipd's home agent reports 0 there.)
+/// stream's ACKs, the echo replies) back home, where the home agent decapsulated them.
 #[test]
 fn reverse_tunnel_through_fa1() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -497,6 +498,52 @@ fn reverse_tunnel_through_fa1() {
         t[0]["packets_out"].as_u64().unwrap_or(0) > 10,
         "fa1 reverse-tunnelled the mobile node's packets to the home agent: {v:#}"
     );
+    let t = array(&v["ha_tunnel"], "tunnels");
+    assert!(
+        t[0]["packets_in"].as_u64().unwrap_or(0) > 10,
+        "the home agent decapsulated the reverse tunnel: {v:#}"
+    );
+}
+
+/// The agents' engines sending on AF_PACKET sockets (`mipd --tunnel-tx packet`): the stream
+/// survives home -> fa1 -> fa2 -> home byte for byte, and both tunnels carried it.
+#[test]
+fn roaming_with_packet_socket_transmit() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let test = "packet transmit";
+    let Some(e) = env(test) else { return };
+    let lab = lab("ptx");
+    let moves = [Place::Home, Place::Fa1, Place::Fa2, Place::Home];
+    let seen: Seen = Arc::default();
+    let opts = DemoOpts {
+        moves: moves.to_vec(),
+        mode: Mode::MobileIp,
+        dwell: Duration::from_millis(1500),
+        agents: AgentOpts {
+            tunnel_tx: Some("packet".into()),
+            ..agent_opts(&e, None)
+        },
+        drain: Duration::from_secs(10),
+        after_move: Some(MoveHook(Arc::new(observe(e.mipctl.clone(), seen.clone())))),
+        ..DemoOpts::default()
+    };
+    let r = demo::demo(&lab, &opts, false);
+    eprintln!("{test}: {}", serde_json::to_string_pretty(&r).unwrap());
+    assert_demo_ok(&r, &moves);
+    for (k, fa) in [(1, "fa1_tunnel"), (2, "fa2_tunnel")] {
+        let v = seen_at(&seen, k);
+        let t = array(&v["ha_tunnel"], "tunnels");
+        assert_eq!(t.len(), 1, "{v:#}");
+        assert!(
+            t[0]["packets_out"].as_u64().unwrap_or(0) > 10,
+            "the home agent tunnelled the stream: {v:#}"
+        );
+        let t = array(&v[fa], "tunnels");
+        assert!(
+            t[0]["packets_in"].as_u64().unwrap_or(0) > 10,
+            "{fa} decapsulated it: {v:#}"
+        );
+    }
 }
 
 /// Starts a lab with its agents (the mobile node with `mn`), or panics with the reason.

@@ -1,5 +1,6 @@
 //! Command line.
 
+use mip_io::net::engine::TxMode;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -79,6 +80,33 @@ pub struct Args {
     /// checkpoint, tunnel engine, control socket) are not pinned. Default: not pinned.
     #[arg(long, value_name = "N")]
     pub cpu: Option<usize>,
+
+    /// How the tunnel engine (`--dataplane tun`) sends encapsulated packets: `raw` (an
+    /// IPPROTO_RAW socket: the kernel routes, filters and queues each packet) or `packet` (an
+    /// AF_PACKET socket straight to the next hop's MAC address, which the engine resolves
+    /// from the kernel's routes and neighbours and refreshes every second; faster, but the
+    /// outer packets bypass netfilter, the qdisc and policy routing at send time).
+    #[arg(long, value_name = "raw|packet", value_enum, default_value_t = TunnelTx::Raw)]
+    pub tunnel_tx: TunnelTx,
+}
+
+/// `--tunnel-tx`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TunnelTx {
+    /// `IPPROTO_RAW` socket (the kernel routes each packet).
+    Raw,
+    /// `AF_PACKET` socket to the resolved next hop.
+    Packet,
+}
+
+impl TunnelTx {
+    /// The engine's mode.
+    pub fn mode(self) -> TxMode {
+        match self {
+            TunnelTx::Raw => TxMode::Raw,
+            TunnelTx::Packet => TxMode::Packet,
+        }
+    }
 }
 
 /// `--role`.
@@ -238,6 +266,19 @@ mod tests {
             choose_dataplane(a.dataplane),
             (DataplaneKind::Tun, "--dataplane")
         );
+    }
+
+    #[test]
+    fn tunnel_tx_defaults_to_raw_and_refuses_other_words() {
+        assert_eq!(
+            parse(&["--config", "x"]).unwrap().tunnel_tx.mode(),
+            TxMode::Raw
+        );
+        let a = parse(&["--config", "x", "--tunnel-tx", "packet"]).unwrap();
+        assert_eq!(a.tunnel_tx.mode(), TxMode::Packet);
+        let a = parse(&["--config", "x", "--tunnel-tx", "raw"]).unwrap();
+        assert_eq!(a.tunnel_tx.mode(), TxMode::Raw);
+        assert!(parse(&["--config", "x", "--tunnel-tx", "xdp"]).is_err());
     }
 
     #[test]

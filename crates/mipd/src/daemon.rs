@@ -28,6 +28,7 @@
 //! the failure is logged; a store that can no longer write at all (poisoned) stops the daemon
 //! with an error, so that a supervisor restarts it and recovery reads back what was kept.
 
+use mip_io::net::engine::TxMode;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::panic::AssertUnwindSafe;
@@ -88,6 +89,8 @@ pub struct Settings {
     pub dataplane: (DataplaneKind, &'static str),
     /// CPU for the registration loop (`--cpu`).
     pub cpu: Option<usize>,
+    /// How the tunnel engine sends (`--tunnel-tx`).
+    pub tunnel_tx: TxMode,
 }
 
 /// Pins the calling thread (the registration loop) when `--cpu` asks for it. Called after
@@ -330,6 +333,7 @@ pub fn run(
     }
     let dataplane = dataplane::home_agent(
         settings.dataplane,
+        settings.tunnel_tx,
         &loaded.config,
         log_dp,
         settings.dataplane_log.is_some(),

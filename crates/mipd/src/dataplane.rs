@@ -20,6 +20,7 @@ use std::io;
 
 use mip_config::{Config, HomeLocation};
 use mip_ha::{DataPlaneRequest, TunnelId};
+use mip_io::net::engine::TxMode;
 use mip_io::net::{HaDataPlaneConfig, LinuxHaDataPlane};
 use mip_io::{DataPlane, DataPlaneCounts, LoggingDataPlane, TunnelTraffic};
 
@@ -96,6 +97,7 @@ pub fn home_links(config: &Config) -> Vec<String> {
 /// `--dataplane tun` was asked for and the user-space data plane could not start.
 pub fn home_agent(
     (kind, why): (DataplaneKind, &'static str),
+    tx: TxMode,
     config: &Config,
     log: LoggingDataPlane,
     log_file: bool,
@@ -107,13 +109,16 @@ pub fn home_agent(
         );
         return Ok(Box::new(log));
     }
-    let started = LinuxHaDataPlane::new(HaDataPlaneConfig::default());
+    let mut plane = HaDataPlaneConfig::default();
+    plane.engine.tx = tx;
+    let started = LinuxHaDataPlane::new(plane);
     match started {
         Ok(real) => {
             let links = home_links(config);
             tracing::info!(
                 reason = why,
                 tun = real.engine().tun_name(),
+                tx = ?tx,
                 home_links = ?links,
                 "data plane: tun (user-space tunnels, host routes, proxy ARP)"
             );

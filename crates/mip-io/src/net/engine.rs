@@ -9,19 +9,53 @@
 //!   engine which tunnel it goes through ([`TunnelEngine::route`]). The engine reads the packet,
 //!   looks its destination up in its own table (then, failing that, its *source* in the
 //!   source table of [`TunnelEngine::route_source`], for reverse tunnelling), encapsulates it
-//!   to the tunnel's remote end and sends it on an `IPPROTO_RAW` socket (outer header written
-//!   by the engine), in batches with `sendmmsg(2)`. A destination with several tunnels
-//!   (simultaneous bindings, RFC 5944 §3.6.1.3) gets a copy through each.
+//!   to the tunnel's remote end and sends it (outer header written by the engine), in
+//!   batches with `sendmmsg(2)`, on the socket [`EngineConfig::tx`] chooses (see
+//!   [below](#transmit-modes)). A destination with several tunnels (simultaneous bindings,
+//!   RFC 5944 §3.6.1.3) gets a copy through each.
 //! * **Out of a tunnel.** Packets arriving on the raw sockets are accepted only from a remote
 //!   registered with [`TunnelEngine::accept_from`] for that protocol (others are dropped and
 //!   counted as `unknown_source`); the inner packet is written to the TUN device and the
 //!   kernel delivers or forwards it like any packet received on an interface.
 //!
+//! # Transmit modes
+//!
+//! * [`TxMode::Raw`] (the default): every outer packet goes to an `IPPROTO_RAW` socket. The
+//!   kernel routes it (policy rules included), passes it through netfilter (`OUTPUT`,
+//!   `POSTROUTING`), resolves the next hop's MAC and queues it on the device's qdisc.
+//! * [`TxMode::Packet`]: outer packets go to an `AF_PACKET`/`SOCK_DGRAM` socket
+//!   ([`PacketSocket::ipv4_sender`], with `PACKET_QDISC_BYPASS` when
+//!   [`EngineConfig::packet_qdisc_bypass`]), the kernel adding only the Ethernet header.
+//!   Faster per core, at a price: at send time the outer packets **bypass netfilter** (no
+//!   firewall, NAT, conntrack or accounting rule sees them), the **qdisc** (no shaping;
+//!   with the bypass) and **routing policy**: the engine resolves the next hop itself and
+//!   caches it per tunnel (per thread): `route get REMOTE` (output device, gateway or
+//!   on-link), then the neighbour entry of the gateway (or of the remote) on that device,
+//!   usable when REACHABLE, STALE, DELAY, PROBE, PERMANENT or NOARP; the device must be
+//!   Ethernet (`ARPHRD_ETHER`) and up. The lookup has no source address, like the raw
+//!   socket's. A packet whose tunnel has no usable next hop (unresolved neighbour, a device
+//!   without MAC such as a TUN device or loopback, a packet larger than the device MTU) goes
+//!   through the raw socket as in the raw mode (`tx_raw_fallback`). Every tunnel used in the
+//!   last second is resolved again once a second (one lookup per remote; a tunnel idle for a
+//!   second is forgotten and resolved again at its next packet), and at once after the
+//!   packet socket refuses a packet (`ENXIO`, `ENODEV`, `ENETDOWN`, `EMSGSIZE`; that packet
+//!   then goes on the raw socket, `EMSGSIZE` being handled as in the raw mode). The kernel
+//!   never sees the packet-socket traffic and would let the neighbour entry go stale
+//!   without confirming it, so the first packet of each tunnel in each one-second period
+//!   goes through the raw socket (`tx_raw_refresh`): the kernel uses, and so confirms or
+//!   probes, the neighbour as usual, and a changed MAC is picked up at the next refresh.
+//!   Order is kept: a batch leaves in order, in runs per socket.
+//!   [`EngineCounters::tx_packet_socket`] counts what went by the packet socket.
+//!
 //! # Header rules
 //!
 //! * Outer TTL: [`EngineConfig::outer_ttl`] (64). Outer TOS and DF: copied from the inner
 //!   header (RFC 2003 §3.1; seed 002: "If the Don't fragment bit is set in the packet, the
-//!   outer IP header's bit is also set"). Outer Identification: a per-tunnel counter.
+//!   outer IP header's bit is also set"). Outer Identification: a per-tunnel counter. The
+//!   engine writes the whole outer header, total length and header checksum included
+//!   (`mip_wire::tunnel::encapsulate_*`), so it is complete for the packet socket, which
+//!   sends it as is; the raw socket recomputes the checksum (`IP_HDRINCL`) and would choose
+//!   an Identification only where the engine's counter wrapped to 0.
 //! * Inner TTL: **not** changed by the engine. RFC 2003 §3.1 wants it decremented once when
 //!   the encapsulator forwards the datagram; here the kernel already did that when it
 //!   forwarded the packet into the TUN device (`ip_forward` decrements before transmission),
@@ -69,7 +103,8 @@
 //! [`EngineConfig::batch`] packets per socket, with buffers allocated once.
 //!
 //! With [`EngineConfig::queues`] > 1 the TUN device is multi-queue and there is one thread
-//! per queue, each with its own send socket; the kernel keeps a flow on one queue, so a flow's
+//! per queue, each with its own send sockets (and, in [`TxMode::Packet`], its own next-hop
+//! cache); the kernel keeps a flow on one queue, so a flow's
 //! packets stay in order. The first thread does everything as above; the others only
 //! encapsulate what their queue reads, with copies of the tunnel and route tables that the
 //! handle updates (after the first thread, before the call returns). Shared between them: a
@@ -97,10 +132,12 @@ use super::broadcast::{
     classify, decrement_ttl, nest_to_home, BroadcastSocket, RateLimiter, Verdict,
 };
 use super::netlink::Netlink;
+use super::netlink::{nud_usable, ARPHRD_ETHER};
 use super::offload::{
     finish_partial_checksum, segment_tcp4, Gro, Held, Push, VnetHdr, F_NEEDS_CSUM, GSO_ECN,
     GSO_NONE, GSO_TCPV4, VNET_HDR_LEN,
 };
+use super::packet::{LinkScratch, PacketSocket};
 use super::raw::{MmsgScratch, RawSocket};
 use super::sysctl;
 use super::tun::Tun;
@@ -185,6 +222,18 @@ pub struct TunnelSpec {
     pub mtu: Option<u16>,
 }
 
+/// Which socket carries the encapsulated (outer) packets. See the [module
+/// documentation](self#transmit-modes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TxMode {
+    /// An `IPPROTO_RAW` socket: the kernel routes, filters, resolves and queues each packet.
+    #[default]
+    Raw,
+    /// An `AF_PACKET` socket to the next hop the engine resolved (netfilter, qdisc and routing
+    /// policy are bypassed at send time); the raw socket when the next hop is unknown.
+    Packet,
+}
+
 /// Engine settings.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -224,6 +273,10 @@ pub struct EngineConfig {
     /// CPUs of the threads of queues 1, 2, ... (queue 0's is [`EngineConfig::cpu`]); a queue
     /// with no entry is not pinned.
     pub queue_cpus: Vec<usize>,
+    /// The socket outer packets are sent on ([`TxMode::Raw`] by default).
+    pub tx: TxMode,
+    /// In [`TxMode::Packet`]: set `PACKET_QDISC_BYPASS` (frames skip the device's qdisc).
+    pub packet_qdisc_bypass: bool,
 }
 
 impl Default for EngineConfig {
@@ -240,6 +293,8 @@ impl Default for EngineConfig {
             offload: true,
             queues: 1,
             queue_cpus: Vec::new(),
+            tx: TxMode::Raw,
+            packet_qdisc_bypass: true,
         }
     }
 }
@@ -324,6 +379,22 @@ pub struct EngineCounters {
     pub broadcast_rate_limited: u64,
     /// Dropped: broadcast with TTL ≤ 1.
     pub broadcast_ttl: u64,
+    /// [`TxMode::Packet`]: outer packets sent on the packet socket.
+    pub tx_packet_socket: u64,
+    /// [`TxMode::Packet`]: outer packets sent on the raw socket because their tunnel had no
+    /// usable next hop (or after the packet socket refused them).
+    pub tx_raw_fallback: u64,
+    /// [`TxMode::Packet`]: outer packets sent on the raw socket as the first of their
+    /// tunnel's refresh period (so that the kernel keeps the neighbour entry confirmed).
+    pub tx_raw_refresh: u64,
+    /// [`TxMode::Packet`]: next-hop resolutions that gave a usable next hop.
+    pub nexthop_resolved: u64,
+    /// [`TxMode::Packet`]: next-hop resolutions that did not (no route, not Ethernet, no
+    /// usable neighbour entry, netlink failure).
+    pub nexthop_unresolved: u64,
+    /// [`TxMode::Packet`]: packets the packet socket refused (each then went on the raw
+    /// socket, or was dropped and counted by its tunnel).
+    pub packet_send_errors: u64,
 }
 
 /// A binding that receives the broadcasts of a home link (B granted).
@@ -411,6 +482,12 @@ impl EngineCounters {
         self.broadcast_loop += o.broadcast_loop;
         self.broadcast_rate_limited += o.broadcast_rate_limited;
         self.broadcast_ttl += o.broadcast_ttl;
+        self.tx_packet_socket += o.tx_packet_socket;
+        self.tx_raw_fallback += o.tx_raw_fallback;
+        self.tx_raw_refresh += o.tx_raw_refresh;
+        self.nexthop_resolved += o.nexthop_resolved;
+        self.nexthop_unresolved += o.nexthop_unresolved;
+        self.packet_send_errors += o.packet_send_errors;
     }
 }
 
@@ -523,6 +600,10 @@ impl TunnelEngine {
                 tun,
                 rx: rx.clone(),
                 tx: RawSocket::sender()?,
+                ptx: match config.tx {
+                    TxMode::Raw => None,
+                    TxMode::Packet => Some(PacketSocket::ipv4_sender(config.packet_qdisc_bypass)?),
+                },
                 nl: Netlink::open()?,
             };
             // SAFETY: plain eventfd(2) call; the result is checked before use.
@@ -856,6 +937,8 @@ struct Io {
     /// threads (only the first one receives).
     rx: Arc<[RawSocket; 3]>,
     tx: RawSocket,
+    /// The packet socket of [`TxMode::Packet`].
+    ptx: Option<PacketSocket>,
     nl: Netlink,
 }
 
@@ -891,6 +974,33 @@ struct Tunnel {
     next_id: u16,
     id_step: u16,
     c: TunnelCounters,
+    /// The cached next hop ([`TxMode::Packet`]; this thread's).
+    hop: Hop,
+}
+
+/// Where the packet socket sends a tunnel's packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NextHop {
+    /// Output interface.
+    ifindex: u32,
+    /// The next hop's MAC (the gateway's, or the remote's when on-link).
+    mac: [u8; 6],
+    /// The output device's MTU (or the route's, when smaller): larger outer packets go by
+    /// the raw socket, which handles them as in the raw mode.
+    mtu: u32,
+}
+
+/// A tunnel's next-hop cache entry ([`TxMode::Packet`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct Hop {
+    /// Resolved since the tunnel was last idle (`via` means something).
+    known: bool,
+    /// The usable next hop, if the last resolution found one.
+    via: Option<NextHop>,
+    /// The next packet goes by the raw socket (the first of the refresh period).
+    refresh: bool,
+    /// A packet was sent since the last refresh.
+    used: bool,
 }
 
 impl Tunnel {
@@ -901,6 +1011,7 @@ impl Tunnel {
             next_id: (q.index as u16).wrapping_add(1),
             id_step: q.count as u16,
             c: TunnelCounters::default(),
+            hop: Hop::default(),
         }
     }
 
@@ -972,7 +1083,35 @@ struct Pending {
     remote: Ipv4Addr,
     tunnel: TunnelId,
     inner_len: usize,
+    via: Via,
 }
+
+/// The socket a pending packet goes by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// The raw socket, [`TxMode::Raw`].
+    Raw,
+    /// The raw socket: no usable next hop ([`EngineCounters::tx_raw_fallback`]).
+    Fallback,
+    /// The raw socket: first of the refresh period ([`EngineCounters::tx_raw_refresh`]).
+    Refresh,
+    /// The packet socket, out of this interface to this MAC.
+    Packet(u32, [u8; 6]),
+}
+
+impl Via {
+    fn counts(self, c: &mut EngineCounters) {
+        match self {
+            Via::Raw => {}
+            Via::Fallback => c.tx_raw_fallback += 1,
+            Via::Refresh => c.tx_raw_refresh += 1,
+            Via::Packet(..) => c.tx_packet_socket += 1,
+        }
+    }
+}
+
+/// How often (at most) each tunnel's next hop is resolved again, [`TxMode::Packet`].
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct IcmpLimiter {
     per_second: u32,
@@ -1017,6 +1156,10 @@ struct Worker {
     rx_bufs: Vec<Vec<u8>>,
     rx_lens: Vec<usize>,
     scratch: MmsgScratch,
+    /// For the packet socket's `sendmmsg`.
+    link_scratch: LinkScratch,
+    /// When the next hops are refreshed next ([`TxMode::Packet`]).
+    next_refresh: std::time::Instant,
     links: Vec<Link>,
     broadcast_limit: RateLimiter,
     /// Broadcast copies: the nested (to the home address) form, and the encapsulated one.
@@ -1062,6 +1205,8 @@ impl Worker {
             rx_bufs: (0..rx_batch).map(|_| vec![0; RX_BUF]).collect(),
             rx_lens: vec![0; rx_batch],
             scratch: MmsgScratch::new(batch),
+            link_scratch: LinkScratch::new(batch),
+            next_refresh: std::time::Instant::now() + REFRESH,
             links: Vec::new(),
             broadcast_limit: RateLimiter::new(broadcast_per_second),
             nest_buf: vec![0; 65536 + 64],
@@ -1149,6 +1294,13 @@ impl Worker {
                     if let Some(i) = self.links.iter().position(|l| l.socket.as_raw_fd() == f.fd) {
                         self.broadcast_readable(i);
                     }
+                }
+            }
+            if self.io.ptx.is_some() {
+                let now = std::time::Instant::now();
+                if now >= self.next_refresh {
+                    self.next_refresh = now + REFRESH;
+                    self.refresh_hops();
                 }
             }
         }
@@ -1570,20 +1722,153 @@ impl Worker {
                 }
                 continue;
             }
+            let via = if self.io.ptx.is_some() {
+                choose_path(&mut self.io.nl, &mut self.c, t, out_len)
+            } else {
+                Via::Raw
+            };
             self.pending.push(Pending {
                 len: out_len,
                 remote: t.spec.remote,
                 tunnel: id,
                 inner_len: len,
+                via,
             });
         }
     }
 
-    /// Sends the packets waiting in the output slots.
+    /// Sends the packets waiting in the output slots, in order: runs of packets for the
+    /// packet socket and runs for the raw socket alternate.
     fn flush(&mut self) {
         let mut start = 0;
-        while start < self.pending.len() {
-            let batch: Vec<(&[u8], Ipv4Addr)> = self.pending[start..]
+        let total = self.pending.len();
+        while start < total {
+            let packet = matches!(self.pending[start].via, Via::Packet(..));
+            let end = self.pending[start..]
+                .iter()
+                .position(|p| matches!(p.via, Via::Packet(..)) != packet)
+                .map_or(total, |k| start + k);
+            if packet {
+                self.flush_packet(start, end);
+            } else {
+                self.flush_raw(start, end);
+            }
+            start = end;
+        }
+        self.pending.clear();
+    }
+
+    /// Sends `pending[start..end]` on the packet socket.
+    fn flush_packet(&mut self, mut start: usize, end: usize) {
+        if self.io.ptx.is_none() {
+            return self.flush_raw(start, end);
+        }
+        while start < end {
+            let Some(ptx) = self.io.ptx.as_ref() else {
+                return;
+            };
+            let batch: Vec<(&[u8], u32, [u8; 6])> = self.pending[start..end]
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let (ifindex, mac) = match p.via {
+                        Via::Packet(i, m) => (i, m),
+                        _ => (0, [0; 6]),
+                    };
+                    (&self.slots[start + i][..p.len], ifindex, mac)
+                })
+                .collect();
+            let (sent, failed) = match ptx.send_batch(&mut self.link_scratch, &batch) {
+                Ok(n) => (n, None),
+                Err((n, e)) => (n, Some(e)),
+            };
+            drop(batch);
+            for p in &self.pending[start..start + sent] {
+                p.via.counts(&mut self.c);
+                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                    t.c.tx_packets += 1;
+                    t.c.tx_bytes += p.inner_len as u64;
+                }
+            }
+            start += sent;
+            if let Some(e) = failed {
+                let p = self.pending[start];
+                self.packet_send_failed(start, p, &e);
+                start += 1;
+            }
+        }
+    }
+
+    /// The packet socket refused slot `slot` with `e`.
+    fn packet_send_failed(&mut self, slot: usize, p: Pending, e: &io::Error) {
+        self.c.packet_send_errors += 1;
+        let gone = matches!(
+            e.raw_os_error(),
+            Some(libc::ENXIO | libc::ENODEV | libc::ENETDOWN | libc::EMSGSIZE)
+        );
+        if !gone {
+            tracing::debug!(tunnel = p.tunnel, remote = %p.remote, "packet socket send failed: {e}");
+            if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                t.c.drop_send_error += 1;
+            }
+            return;
+        }
+        // The device went away, went down or shrank: resolve again now, and send this packet
+        // the way the raw mode would.
+        if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+            tracing::debug!(tunnel = p.tunnel, remote = %p.remote, "packet socket: {e}; resolving the next hop again");
+            t.hop.via = resolve_counted(&mut self.io.nl, &mut self.c, p.remote);
+            t.hop.known = true;
+        }
+        let raw = Pending {
+            via: Via::Fallback,
+            ..p
+        };
+        match self.io.tx.send_to(&self.slots[slot][..p.len], p.remote) {
+            Ok(_) => {
+                raw.via.counts(&mut self.c);
+                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                    t.c.tx_packets += 1;
+                    t.c.tx_bytes += p.inner_len as u64;
+                }
+            }
+            Err(e) => self.send_failed(slot, raw, &e),
+        }
+    }
+
+    /// Refreshes the next hop of every tunnel used since the last refresh (one resolution per
+    /// remote), forgets those of idle tunnels, and sends the next packet of each tunnel by the
+    /// raw socket ([`TxMode::Packet`]).
+    fn refresh_hops(&mut self) {
+        let mut seen: HashMap<Ipv4Addr, Option<NextHop>> = HashMap::new();
+        for (id, t) in self.t.tunnels.iter_mut() {
+            if !t.hop.known {
+                continue;
+            }
+            if !t.hop.used {
+                t.hop = Hop::default();
+                continue;
+            }
+            let remote = t.spec.remote;
+            let via = *seen
+                .entry(remote)
+                .or_insert_with(|| resolve_counted(&mut self.io.nl, &mut self.c, remote));
+            if via != t.hop.via {
+                tracing::debug!(tunnel = id, %remote, old = ?t.hop.via, new = ?via, "next hop changed");
+            }
+            t.hop = Hop {
+                known: true,
+                via,
+                refresh: true,
+                used: false,
+            };
+        }
+    }
+
+    /// Sends `pending[start..end]` on the raw socket.
+    fn flush_raw(&mut self, mut start: usize, end: usize) {
+        while start < end {
+            let batch: Vec<(&[u8], Ipv4Addr)> = self.pending[start..end]
                 .iter()
                 .enumerate()
                 .map(|(i, p)| (&self.slots[start + i][..p.len], p.remote))
@@ -1594,6 +1879,7 @@ impl Worker {
             };
             drop(batch);
             for p in &self.pending[start..start + sent] {
+                p.via.counts(&mut self.c);
                 if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
                     t.c.tx_packets += 1;
                     t.c.tx_bytes += p.inner_len as u64;
@@ -1606,7 +1892,6 @@ impl Worker {
                 start += 1;
             }
         }
-        self.pending.clear();
     }
 
     /// A fast-path send of slot `slot` failed with `e`.
@@ -1924,6 +2209,76 @@ fn wrap(
     }
 }
 
+/// The socket for the next packet of tunnel `t`, `out_len` bytes long, in
+/// [`TxMode::Packet`]: the raw socket for the first packet of a refresh period (resolving the
+/// next hop first if the tunnel was idle) and when there is no usable next hop.
+fn choose_path(nl: &mut Netlink, c: &mut EngineCounters, t: &mut Tunnel, out_len: usize) -> Via {
+    let hop = &mut t.hop;
+    hop.used = true;
+    if !hop.known {
+        hop.known = true;
+        hop.via = resolve_counted(nl, c, t.spec.remote);
+        hop.refresh = true;
+    }
+    if hop.refresh {
+        hop.refresh = false;
+        return Via::Refresh;
+    }
+    match hop.via {
+        Some(h) if out_len <= h.mtu as usize => Via::Packet(h.ifindex, h.mac),
+        _ => Via::Fallback,
+    }
+}
+
+/// [`resolve_next_hop`], counted, and logged when it fails.
+fn resolve_counted(nl: &mut Netlink, c: &mut EngineCounters, remote: Ipv4Addr) -> Option<NextHop> {
+    match resolve_next_hop(nl, remote) {
+        Ok(h) => {
+            c.nexthop_resolved += 1;
+            Some(h)
+        }
+        Err(why) => {
+            c.nexthop_unresolved += 1;
+            tracing::debug!(%remote, "no next hop for the packet socket: {why}");
+            None
+        }
+    }
+}
+
+/// The next hop towards `remote` for the packet socket: the route's output device (up,
+/// Ethernet) and the MAC of its gateway (or of `remote` itself, on-link) from a usable
+/// neighbour entry.
+fn resolve_next_hop(nl: &mut Netlink, remote: Ipv4Addr) -> Result<NextHop, String> {
+    let r = nl.route_get(remote).map_err(|e| e.to_string())?;
+    let ifindex = r.device.ok_or("route without output device")?;
+    let link = nl.link_by_index(ifindex).map_err(|e| e.to_string())?;
+    if link.link_type != ARPHRD_ETHER {
+        return Err(format!(
+            "device {} is not Ethernet (type {})",
+            link.name, link.link_type
+        ));
+    }
+    if !link.up {
+        return Err(format!("device {} is down", link.name));
+    }
+    let hop = r.gateway.unwrap_or(remote);
+    let n = nl
+        .neighbour_get(ifindex, hop)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no neighbour entry for {hop} on {}", link.name))?;
+    if !nud_usable(n.state) {
+        return Err(format!(
+            "neighbour {hop} on {} in state {:#x}",
+            link.name, n.state
+        ));
+    }
+    let mac = n
+        .usable_mac()
+        .ok_or_else(|| format!("neighbour {hop} on {} has no MAC", link.name))?;
+    let mtu = r.mtu.map_or(link.mtu, |m| m.min(link.mtu));
+    Ok(NextHop { ifindex, mac, mtu })
+}
+
 /// Pins the calling thread to `cpu`.
 ///
 /// # Errors
@@ -2095,6 +2450,66 @@ mod tests {
         err[9] = 1;
         err[20] = 3;
         assert!(build_frag_needed(&err, 1400, Ipv4Addr::new(10, 2, 0, 1), 7, &mut out).is_none());
+    }
+
+    #[test]
+    fn outer_headers_are_complete_for_the_packet_socket() {
+        // The packet socket sends the outer header as written: total length, Identification
+        // and checksum must all be right, for every encapsulation.
+        let inner = udp_packet(100, true);
+        for (k, encapsulation) in [
+            Encapsulation::IpIp,
+            Encapsulation::Gre {
+                key: Some(9),
+                checksum: true,
+                sequence: true,
+            },
+            Encapsulation::Minimal,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let spec = TunnelSpec {
+                local: Ipv4Addr::new(10, 2, 0, 1),
+                remote: Ipv4Addr::new(10, 2, 0, 2),
+                encapsulation,
+                mtu: None,
+            };
+            let shared = Arc::new(TunnelShared {
+                mtu: AtomicU16::new(1480),
+                seq: AtomicU32::new(0),
+            });
+            let mut t = Tunnel::new(spec, shared, QueueId { index: 1, count: 2 });
+            let mut ids = Vec::new();
+            for _ in 0..3 {
+                let outer = OuterHeader {
+                    src: spec.local,
+                    dst: spec.remote,
+                    ttl: 64,
+                    identification: t.take_id(),
+                };
+                let mut slot = vec![0u8; 256];
+                let n = wrap(&mut t, &outer, &inner, false, &mut slot).unwrap();
+                let ip = Ipv4Packet::new_checked(&slot[..n]).unwrap();
+                assert!(ip.verify_checksum(), "{encapsulation:?}");
+                assert_eq!(usize::from(ip.total_len()), n);
+                assert_eq!(ip.dst_addr(), spec.remote);
+                ids.push(ip.identification());
+            }
+            if k < 2 {
+                // Queue 1 of 2: 2, 4, 6 (minimal encapsulation keeps the inner header's).
+                assert_eq!(ids, vec![2, 4, 6], "{encapsulation:?}");
+            }
+        }
+        let mut c = EngineCounters::default();
+        Via::Packet(3, [2, 0, 0, 0, 0, 1]).counts(&mut c);
+        Via::Fallback.counts(&mut c);
+        Via::Refresh.counts(&mut c);
+        Via::Raw.counts(&mut c);
+        assert_eq!(
+            (c.tx_packet_socket, c.tx_raw_fallback, c.tx_raw_refresh),
+            (1, 1, 1)
+        );
     }
 
     #[test]

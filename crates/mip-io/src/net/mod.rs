@@ -13,13 +13,15 @@
 //!   between the TUN device and the engine.
 //! * [`raw`]: the raw sockets, batched with `sendmmsg`/`recvmmsg`.
 //! * [`engine`]: the [`TunnelEngine`] thread — encapsulation by destination (or by source, for
-//!   reverse tunnels), decapsulation from accepted remotes, DF/MTU/ICMP handling, counters.
+//!   reverse tunnels), decapsulation from accepted remotes, DF/MTU/ICMP handling, counters;
+//!   outer packets on a raw socket, or ([`TxMode::Packet`]) on an `AF_PACKET` socket to a
+//!   next hop it resolves.
 //! * [`ha`]: [`LinuxHaDataPlane`], the home agent's [`DataPlane`](crate::DataPlane).
 //! * [`broadcast`]: home-link broadcasts forwarded by the engine into the tunnels of the
 //!   bindings with B (RFC 5944 §4.3).
 //! * [`packet`]: `AF_PACKET`/`SOCK_DGRAM` sockets with BPF filters: the foreign agent's
 //!   UDP 434 listeners (with the sender's MAC) and sender, the mobile node's advertisement
-//!   and ARP sockets.
+//!   and ARP sockets, and the tunnel engine's batched sender of `TxMode::Packet`.
 //! * [`icmp`]: the foreign agent's raw ICMP socket and its UDP 434 socket that reports the
 //!   arrival interface (`IP_PKTINFO`).
 //! * [`epoll`]: an epoll set, so one [`Poller`](crate::Poller) waits on many sockets.
@@ -51,7 +53,7 @@ pub mod tun;
 pub use arp::{send_gratuitous_arp, ArpPacket, ArpSocket, GratuitousArpKind};
 pub use engine::{
     BroadcastTarget, Encapsulation, EngineConfig, EngineCounters, EngineStats, TunnelCounters,
-    TunnelEngine, TunnelId, TunnelSpec, TunnelStats,
+    TunnelEngine, TunnelId, TunnelSpec, TunnelStats, TxMode,
 };
 pub use epoll::Epoll;
 pub use ha::{HaDataPlaneConfig, LinuxHaDataPlane};

@@ -81,6 +81,22 @@ const RTPROT_STATIC: u8 = 4;
 
 /// `NUD_PERMANENT`: a neighbour entry that never expires and is never re-resolved.
 pub const NUD_PERMANENT: u16 = 0x80;
+/// `NUD_INCOMPLETE`: resolution under way, no link-layer address yet.
+pub const NUD_INCOMPLETE: u16 = 0x01;
+/// `NUD_REACHABLE`: confirmed recently.
+pub const NUD_REACHABLE: u16 = 0x02;
+/// `NUD_STALE`: usable, to be confirmed when next used.
+pub const NUD_STALE: u16 = 0x04;
+/// `NUD_DELAY`: usable, confirmation pending.
+pub const NUD_DELAY: u16 = 0x08;
+/// `NUD_PROBE`: usable, being probed.
+pub const NUD_PROBE: u16 = 0x10;
+/// `NUD_FAILED`: resolution failed.
+pub const NUD_FAILED: u16 = 0x20;
+/// `NUD_NOARP`: no resolution needed on this device.
+pub const NUD_NOARP: u16 = 0x40;
+/// `ARPHRD_ETHER`: an Ethernet-like device (veth, bridge, real NICs).
+pub const ARPHRD_ETHER: u16 = 1;
 const NTF_PROXY: u8 = 0x08;
 
 /// The main routing table (`ip route` without `table`).
@@ -270,6 +286,9 @@ pub struct LinkInfo {
     pub mtu: u32,
     /// Administratively up (`IFF_UP`).
     pub up: bool,
+    /// The device type (`ifi_type`, `ARPHRD_*`: [`ARPHRD_ETHER`] 1, loopback 772, a TUN
+    /// device 65534).
+    pub link_type: u16,
 }
 
 /// The answer to `ip route get ADDR`.
@@ -298,6 +317,24 @@ pub struct Neighbour {
     pub state: u16,
     /// A proxy entry (`ip neigh add proxy`).
     pub proxy: bool,
+}
+
+impl Neighbour {
+    /// The link-layer address may be used to send to this neighbour: a 6-byte address in a
+    /// state the kernel itself would send with (see [`nud_usable`]).
+    pub fn usable_mac(&self) -> Option<[u8; 6]> {
+        if self.proxy || !nud_usable(self.state) {
+            return None;
+        }
+        self.mac
+    }
+}
+
+/// Whether a neighbour in `NUD_*` state `state` has a link-layer address the kernel would
+/// send with: REACHABLE, STALE, DELAY, PROBE, PERMANENT or NOARP (not INCOMPLETE, FAILED or
+/// NONE).
+pub fn nud_usable(state: u16) -> bool {
+    state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP) != 0
 }
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
@@ -457,6 +494,28 @@ fn decode_error(what: &str, flags: u16, payload: &[u8]) -> io::Result<()> {
         _ => os.kind(),
     };
     Err(io::Error::new(kind, format!("netlink {what}: {os}{ext}")))
+}
+
+/// Decodes an `RTM_NEWNEIGH` payload (`ndmsg` + attributes) of the IPv4 family.
+fn parse_neighbour(p: &[u8]) -> Option<Neighbour> {
+    if p.len() < 12 || p[0] != AF_INET {
+        return None;
+    }
+    let mut n = Neighbour {
+        ifindex: ne_u32(p, 4),
+        address: Ipv4Addr::UNSPECIFIED,
+        mac: None,
+        state: ne_u16(p, 8),
+        proxy: p[10] & NTF_PROXY != 0,
+    };
+    for (a, d) in attrs(&p[12..]) {
+        match a {
+            NDA_DST => n.address = addr_of(d).unwrap_or(n.address),
+            NDA_LLADDR => n.mac = mac_of(d),
+            _ => {}
+        }
+    }
+    Some(n)
 }
 
 /// A synchronous rtnetlink socket. See the module documentation.
@@ -1051,29 +1110,61 @@ impl Netlink {
             if ty != RTM_NEWNEIGH || p.len() < 12 || p[0] != AF_INET {
                 return;
             }
-            let idx = ne_u32(p, 4);
-            if ifindex.is_some_and(|i| i != idx) {
+            let Some(n) = parse_neighbour(p) else {
                 return;
-            }
-            let mut n = Neighbour {
-                ifindex: idx,
-                address: Ipv4Addr::UNSPECIFIED,
-                mac: None,
-                state: ne_u16(p, 8),
-                proxy: p[10] & NTF_PROXY != 0,
             };
-            for (a, d) in attrs(&p[12..]) {
-                match a {
-                    NDA_DST => n.address = addr_of(d).unwrap_or(n.address),
-                    NDA_LLADDR => n.mac = mac_of(d),
-                    _ => {}
-                }
+            if ifindex.is_some_and(|i| i != n.ifindex) {
+                return;
             }
             if n.proxy == proxy {
                 out.push(n);
             }
         })?;
         Ok(out)
+    }
+
+    fn neigh_get_msg(ifindex: u32, address: Ipv4Addr) -> Msg {
+        let mut m = Self::neigh_msg(RTM_GETNEIGH, 0, ifindex, 0, 0);
+        m.attr(NDA_DST, &address.octets());
+        m
+    }
+
+    /// The (non-proxy) neighbour entry for `address` on `ifindex`, if any, asked for alone
+    /// (`ip neigh get ADDRESS dev IFINDEX`; kernels before 4.20 answer with a filtered dump
+    /// instead).
+    ///
+    /// # Errors
+    /// The kernel refused.
+    pub fn neighbour_get(
+        &mut self,
+        ifindex: u32,
+        address: Ipv4Addr,
+    ) -> io::Result<Option<Neighbour>> {
+        let mut m = Self::neigh_get_msg(ifindex, address);
+        let mut out = None;
+        let r = self.query(
+            &format!("get neighbour {address} dev {ifindex}"),
+            &mut m,
+            |ty, p| {
+                if ty == RTM_NEWNEIGH {
+                    out = parse_neighbour(p).filter(|n| n.address == address && !n.proxy);
+                }
+            },
+        );
+        match r {
+            Ok(()) => Ok(out),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            // A kernel without RTM_GETNEIGH "get" (before 4.20) refuses the request.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput
+                ) =>
+            {
+                self.neighbour(ifindex, address)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The (non-proxy) neighbour entry for `address` on `ifindex`, if any.
@@ -1213,6 +1304,7 @@ impl Netlink {
             mac: None,
             mtu: 0,
             up: ne_u32(p, 8) & libc::IFF_UP as u32 != 0,
+            link_type: ne_u16(p, 2),
         };
         for (a, d) in attrs(&p[16..]) {
             match a {
@@ -1325,5 +1417,91 @@ mod tests {
             s.contains("add route 1.2.3.4/32") && s.contains("os error 17") && s.contains("(boom)"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn neighbour_get_request_is_a_plain_get_with_the_address() {
+        let mut m = Netlink::neigh_get_msg(7, Ipv4Addr::new(10, 2, 0, 2));
+        let b = m.finish(3).to_vec();
+        assert_eq!(ne_u16(&b, 4), RTM_GETNEIGH);
+        assert_eq!(ne_u16(&b, 6), NLM_F_REQUEST, "not a dump");
+        // ndmsg: family, pads, ifindex, state 0, flags 0, type 0 (the kernel checks these)
+        assert_eq!(&b[16..20], &[AF_INET, 0, 0, 0]);
+        assert_eq!(ne_u32(&b, 20), 7);
+        assert_eq!(&b[24..28], &[0, 0, 0, 0]);
+        let a: Vec<_> = attrs(&b[28..]).collect();
+        assert_eq!(a, vec![(NDA_DST, &[10u8, 2, 0, 2][..])]);
+    }
+
+    fn neigh_payload(state: u16, flags: u8, mac: Option<[u8; 6]>) -> Vec<u8> {
+        let mut m = Msg::new(RTM_NEWNEIGH, 0);
+        m.push(&[AF_INET, 0, 0, 0]);
+        m.push(&5i32.to_ne_bytes());
+        m.push(&[state.to_ne_bytes()[0], state.to_ne_bytes()[1], flags, 1]);
+        m.attr(NDA_DST, &[10, 2, 0, 1]);
+        if let Some(mac) = mac {
+            m.attr(NDA_LLADDR, &mac);
+        }
+        m.finish(1)[NLMSG_HDRLEN..].to_vec()
+    }
+
+    #[test]
+    fn parses_neighbours_and_tells_usable_states() {
+        let mac = [2, 0, 0, 0, 0, 1];
+        let n = parse_neighbour(&neigh_payload(NUD_STALE, 0, Some(mac))).unwrap();
+        assert_eq!(
+            n,
+            Neighbour {
+                ifindex: 5,
+                address: Ipv4Addr::new(10, 2, 0, 1),
+                mac: Some(mac),
+                state: NUD_STALE,
+                proxy: false,
+            }
+        );
+        assert_eq!(n.usable_mac(), Some(mac));
+        for s in [
+            NUD_REACHABLE,
+            NUD_STALE,
+            NUD_DELAY,
+            NUD_PROBE,
+            NUD_PERMANENT,
+            NUD_NOARP,
+        ] {
+            assert!(nud_usable(s), "{s:#x}");
+        }
+        for s in [0, NUD_INCOMPLETE, NUD_FAILED] {
+            assert!(!nud_usable(s), "{s:#x}");
+        }
+        let failed = parse_neighbour(&neigh_payload(NUD_FAILED, 0, Some(mac))).unwrap();
+        assert_eq!(failed.usable_mac(), None);
+        let incomplete = parse_neighbour(&neigh_payload(NUD_INCOMPLETE, 0, None)).unwrap();
+        assert_eq!(incomplete.usable_mac(), None);
+        let proxy = parse_neighbour(&neigh_payload(NUD_PERMANENT, NTF_PROXY, None)).unwrap();
+        assert!(proxy.proxy && proxy.usable_mac().is_none());
+        // Truncated or of another family: nothing, no panic.
+        assert!(parse_neighbour(&[AF_INET, 0, 0]).is_none());
+        let mut v6 = neigh_payload(NUD_STALE, 0, Some(mac));
+        v6[0] = 10;
+        assert!(parse_neighbour(&v6).is_none());
+        let mut bad = neigh_payload(NUD_STALE, 0, Some(mac));
+        bad.truncate(bad.len() - 3);
+        let n = parse_neighbour(&bad).unwrap();
+        assert_eq!(n.mac, None, "a cut attribute is not read");
+    }
+
+    #[test]
+    fn parses_the_link_type() {
+        let mut m = Netlink::link_msg(RTM_NEWLINK, 0, 9, libc::IFF_UP as u32, 0);
+        m.buf[16 + 2..16 + 4].copy_from_slice(&ARPHRD_ETHER.to_ne_bytes());
+        m.attr_u32(IFLA_MTU, 1500);
+        m.attr(IFLA_ADDRESS, &[2, 0, 0, 0, 0, 9]);
+        let b = m.finish(1).to_vec();
+        let l = Netlink::parse_link(&b[NLMSG_HDRLEN..]).unwrap();
+        assert_eq!(
+            (l.index, l.link_type, l.mtu, l.up, l.mac),
+            (9, ARPHRD_ETHER, 1500, true, Some([2, 0, 0, 0, 0, 9]))
+        );
+        assert!(Netlink::parse_link(&b[NLMSG_HDRLEN..NLMSG_HDRLEN + 8]).is_none());
     }
 }

@@ -13,6 +13,9 @@
 //!   node needs to send Registration Requests to the foreign agent without ARP (RFC 5944
 //!   §4.6); also sends whole IPv4 packets to a given link-layer address.
 //! * [`PacketSocket::all_interfaces`] (mobile node): one EtherType (ARP) on every interface.
+//! * [`PacketSocket::ipv4_sender`] (tunnel engine, [`TxMode::Packet`](super::engine::TxMode)):
+//!   send-only, whole IPv4 packets to a given interface and MAC, batched with `sendmmsg`
+//!   ([`PacketSocket::send_batch`]), optionally past the qdisc (`PACKET_QDISC_BYPASS`).
 //!
 //! Frames are attributed by interface index ([`PacketIn::ifindex`]).
 
@@ -33,6 +36,8 @@ pub const PACKET_OUTGOING: u8 = 4;
 /// `SOL_PACKET` / `PACKET_AUXDATA` (linux/if_packet.h): a `tpacket_auxdata` with each frame.
 const SOL_PACKET: libc::c_int = 263;
 const PACKET_AUXDATA: libc::c_int = 8;
+/// `PACKET_QDISC_BYPASS` (linux/if_packet.h): hand frames to the driver, skipping the qdisc.
+const PACKET_QDISC_BYPASS: libc::c_int = 20;
 /// `tp_status` bits: the checksum is not computed yet (a local sender with offload, e.g.
 /// over veth) / the device verified it.
 const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
@@ -72,6 +77,34 @@ impl PacketIn {
     /// A frame this host sent (not one received).
     pub fn outgoing(&self) -> bool {
         self.pkttype == PACKET_OUTGOING
+    }
+}
+
+/// Scratch space for [`PacketSocket::send_batch`]: the `mmsghdr`/`iovec`/`sockaddr_ll`
+/// arrays, kept between calls. It holds raw pointers while a call runs, so it is neither
+/// `Send` nor `Sync`; make one per thread.
+pub struct LinkScratch {
+    hdrs: Vec<libc::mmsghdr>,
+    iovs: Vec<libc::iovec>,
+    addrs: Vec<libc::sockaddr_ll>,
+}
+
+impl std::fmt::Debug for LinkScratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkScratch")
+            .field("capacity", &self.hdrs.capacity())
+            .finish()
+    }
+}
+
+impl LinkScratch {
+    /// Room for `n` messages per call (more grow the arrays).
+    pub fn new(n: usize) -> Self {
+        LinkScratch {
+            hdrs: Vec::with_capacity(n),
+            iovs: Vec::with_capacity(n),
+            addrs: Vec::with_capacity(n),
+        }
     }
 }
 
@@ -174,6 +207,92 @@ impl PacketSocket {
             ifindex: 0,
             protocol: ETH_P_IP,
         })
+    }
+
+    /// The tunnel engine's send-only IPv4 socket (protocol 0: it receives nothing), with a
+    /// large send buffer; `qdisc_bypass`: `PACKET_QDISC_BYPASS` (frames go straight to the
+    /// driver; if the kernel refuses the option the socket works without it).
+    ///
+    /// # Errors
+    /// Not permitted (`CAP_NET_RAW`).
+    pub fn ipv4_sender(qdisc_bypass: bool) -> io::Result<Self> {
+        let fd = new_socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0)
+            .map_err(with_context("AF_PACKET send socket"))?;
+        let big: i32 = 8 << 20;
+        if setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, &big).is_err() {
+            let _ = setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_SNDBUF, &big);
+        }
+        if qdisc_bypass {
+            if let Err(e) = setsockopt(fd.as_raw_fd(), SOL_PACKET, PACKET_QDISC_BYPASS, &1i32) {
+                tracing::warn!("PACKET_QDISC_BYPASS refused, sending through the qdisc: {e}");
+            }
+        }
+        Ok(PacketSocket {
+            fd,
+            ifindex: 0,
+            protocol: ETH_P_IP,
+        })
+    }
+
+    /// Sends whole packets of the socket's EtherType, each out of its interface to its MAC,
+    /// with one `sendmmsg(2)` (more if the kernel takes only part). Returns how many were
+    /// sent; on a failure, how many went before it and the error of the first one that did
+    /// not (the caller skips it and calls again with the rest).
+    ///
+    /// # Errors
+    /// See above (`ENXIO`/`ENODEV`: no such interface, `ENETDOWN`: it is down, `EMSGSIZE`:
+    /// larger than its MTU, `ENOBUFS`/`EAGAIN`: no room).
+    pub fn send_batch(
+        &self,
+        scratch: &mut LinkScratch,
+        packets: &[(&[u8], u32, [u8; 6])],
+    ) -> Result<usize, (usize, io::Error)> {
+        scratch.hdrs.clear();
+        scratch.iovs.clear();
+        scratch.addrs.clear();
+        for (p, ifindex, mac) in packets {
+            scratch.iovs.push(libc::iovec {
+                iov_base: p.as_ptr() as *mut libc::c_void,
+                iov_len: p.len(),
+            });
+            scratch
+                .addrs
+                .push(sockaddr_ll(self.protocol, *ifindex, Some(*mac)));
+        }
+        for i in 0..packets.len() {
+            // SAFETY: mmsghdr is plain data; all-zero is a valid value.
+            let mut h: libc::mmsghdr = unsafe { zeroed() };
+            h.msg_hdr.msg_name = (&mut scratch.addrs[i] as *mut libc::sockaddr_ll).cast();
+            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            h.msg_hdr.msg_iov = &mut scratch.iovs[i];
+            h.msg_hdr.msg_iovlen = 1;
+            scratch.hdrs.push(h);
+        }
+        let mut sent = 0usize;
+        while sent < packets.len() {
+            // SAFETY: every header points into `scratch` and `packets`, which outlive the call
+            // and are not moved while it runs (the vectors are not resized after being filled).
+            let n = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    scratch.hdrs[sent..].as_mut_ptr(),
+                    (packets.len() - sent) as u32,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err((sent, e));
+            }
+            if n == 0 {
+                return Err((sent, io::Error::from(io::ErrorKind::WriteZero)));
+            }
+            sent += n as usize;
+        }
+        Ok(sent)
     }
 
     /// IPv4 on every interface, only unfragmented ICMP messages of type `icmp_type` (the

@@ -19,7 +19,7 @@ use mip_fa::{DataPlaneRequest, VisitorRoute};
 use mip_io::net::fa::{self, ReverseTunnel};
 use mip_io::net::{
     sysctl, Encapsulation, EngineConfig, EngineStats, Netlink, Route, TunnelEngine, TunnelId,
-    TunnelSpec,
+    TunnelSpec, TxMode,
 };
 
 /// The routing table of reverse tunnels (its default route is the TUN device).
@@ -121,10 +121,11 @@ impl LinuxFaDataPlane {
     ///
     /// # Errors
     /// Not permitted, or the TUN device cannot be made.
-    pub fn new() -> io::Result<Self> {
+    pub fn new(tx: TxMode) -> io::Result<Self> {
         sysctl::set_ip_forward(true)?;
         let engine = TunnelEngine::start(EngineConfig {
             tun_name: "mipfa%d".into(),
+            tx,
             ..EngineConfig::default()
         })?;
         Ok(LinuxFaDataPlane {

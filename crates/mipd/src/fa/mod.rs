@@ -205,7 +205,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
             );
             Box::new(LogFaDataPlane::default())
         }
-        DataplaneKind::Tun => match LinuxFaDataPlane::new() {
+        DataplaneKind::Tun => match LinuxFaDataPlane::new(settings.tunnel_tx) {
             Ok(d) => {
                 tracing::info!(reason = why, tun = d.tun_name(), "data plane: tun (decapsulation, delivery to visitors without ARP, reverse tunnels)");
                 Box::new(d)

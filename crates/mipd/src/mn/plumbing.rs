@@ -28,7 +28,7 @@
 use std::io;
 use std::net::Ipv4Addr;
 
-use mip_io::net::engine::{Encapsulation, EngineConfig, TunnelEngine};
+use mip_io::net::engine::{Encapsulation, EngineConfig, TunnelEngine, TxMode};
 use mip_io::net::mn::{attach_colocated, detach_colocated, ColocatedBinding};
 use mip_io::net::netlink::{Netlink, Route, Rule, MAIN_TABLE};
 use mip_io::net::sysctl;
@@ -142,11 +142,13 @@ impl Plumbing {
         home_address: Ipv4Addr,
         home_prefix_len: u8,
         home_gateway: Ipv4Addr,
+        tx: TxMode,
     ) -> io::Result<Plumbing> {
         let nl = if apply { Some(Netlink::open()?) } else { None };
         let engine = if apply && tunnel {
             Some(TunnelEngine::start(EngineConfig {
                 tun_name: "mipmn%d".into(),
+                tx,
                 ..EngineConfig::default()
             })?)
         } else {
