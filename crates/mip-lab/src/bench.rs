@@ -641,27 +641,6 @@ impl ThroughputReport {
                 }
             }
         }
-        let engine_tests = [
-            ("TCP", m.tcp.engines.as_ref()),
-            (
-                "TCP 1500 B",
-                m.tcp_wire.as_ref().and_then(|t| t.engines.as_ref()),
-            ),
-            ("UDP 1400 B", m.udp_1400.engines.as_ref()),
-            ("UDP 64 B", m.udp_64.engines.as_ref()),
-        ];
-        if engine_tests.iter().any(|(_, e)| e.is_some()) {
-            s.push_str(
-                "tunnel engines during the Mobile IP tests (CPU time of their threads; on veth \
-                 the kernel's work for what an engine sends -- the router's forwarding, the far \
-                 agent's IP input -- is charged to the sender's CPU):\n",
-            );
-            for (name, e) in engine_tests {
-                if let Some(e) = e {
-                    s.push_str(&format!("  {name}\n{}", e.text("    ")));
-                }
-            }
-        }
         s.push_str("targets:\n");
         for t in &self.targets {
             if t.what.contains("ratio") {

@@ -1783,18 +1783,23 @@ impl Worker {
                 Err((n, e)) => (n, Some(e)),
             };
             drop(batch);
-            for p in &self.pending[start..start + sent] {
-                p.via.counts(&mut self.c);
-                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
-                    t.c.tx_packets += 1;
-                    t.c.tx_bytes += p.inner_len as u64;
-                }
-            }
+            self.count_sent(start, sent);
             start += sent;
             if let Some(e) = failed {
                 let p = self.pending[start];
                 self.packet_send_failed(start, p, &e);
                 start += 1;
+            }
+        }
+    }
+
+    /// Counts `pending[start..start + sent]` as sent (engine and tunnel counters).
+    fn count_sent(&mut self, start: usize, sent: usize) {
+        for p in &self.pending[start..start + sent] {
+            p.via.counts(&mut self.c);
+            if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+                t.c.tx_packets += 1;
+                t.c.tx_bytes += p.inner_len as u64;
             }
         }
     }
@@ -1878,13 +1883,7 @@ impl Worker {
                 Err((n, e)) => (n, Some(e)),
             };
             drop(batch);
-            for p in &self.pending[start..start + sent] {
-                p.via.counts(&mut self.c);
-                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
-                    t.c.tx_packets += 1;
-                    t.c.tx_bytes += p.inner_len as u64;
-                }
-            }
+            self.count_sent(start, sent);
             start += sent;
             if let Some(e) = failed {
                 let p = self.pending[start];

@@ -142,3 +142,89 @@ pub(crate) fn send_retrying(mut call: impl FnMut() -> isize) -> io::Result<()> {
         }
     }
 }
+
+/// Scratch space for `sendmmsg(2)`/`recvmmsg(2)`: the `mmsghdr`, `iovec` and address arrays,
+/// kept between calls. It holds raw pointers while a call runs, so it is neither `Send` nor
+/// `Sync`; make one per thread. `A` is the socket address type (`sockaddr_in` for raw IPv4
+/// sockets, `sockaddr_ll` for packet sockets).
+pub struct Mmsg<A> {
+    pub(crate) hdrs: Vec<libc::mmsghdr>,
+    pub(crate) iovs: Vec<libc::iovec>,
+    pub(crate) addrs: Vec<A>,
+}
+
+impl<A> std::fmt::Debug for Mmsg<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mmsg")
+            .field("capacity", &self.hdrs.capacity())
+            .finish()
+    }
+}
+
+impl<A> Mmsg<A> {
+    /// Room for `n` messages per call (more grow the arrays).
+    pub fn new(n: usize) -> Self {
+        Mmsg {
+            hdrs: Vec::with_capacity(n),
+            iovs: Vec::with_capacity(n),
+            addrs: Vec::with_capacity(n),
+        }
+    }
+
+    /// Lays out one message per `(payload, destination)` and sends them all with
+    /// `sendmmsg(2)` on `fd` (`flags` per call), calling again until every one went. Returns
+    /// how many were sent; on a failure, how many went before it and the error of the first
+    /// one that did not (the caller skips it and calls again with the rest).
+    pub(crate) fn send_all<'a>(
+        &mut self,
+        fd: RawFd,
+        flags: libc::c_int,
+        msgs: impl Iterator<Item = (&'a [u8], A)>,
+    ) -> Result<usize, (usize, io::Error)> {
+        self.hdrs.clear();
+        self.iovs.clear();
+        self.addrs.clear();
+        for (p, a) in msgs {
+            self.iovs.push(libc::iovec {
+                iov_base: p.as_ptr() as *mut libc::c_void,
+                iov_len: p.len(),
+            });
+            self.addrs.push(a);
+        }
+        let total = self.iovs.len();
+        for i in 0..total {
+            // SAFETY: mmsghdr is plain data; all-zero is a valid value.
+            let mut h: libc::mmsghdr = unsafe { zeroed() };
+            h.msg_hdr.msg_name = (&mut self.addrs[i] as *mut A).cast();
+            h.msg_hdr.msg_namelen = size_of::<A>() as libc::socklen_t;
+            h.msg_hdr.msg_iov = &mut self.iovs[i];
+            h.msg_hdr.msg_iovlen = 1;
+            self.hdrs.push(h);
+        }
+        let mut sent = 0usize;
+        while sent < total {
+            // SAFETY: every header points into `self` and into the payloads, which outlive
+            // the call; the vectors are not resized after being filled.
+            let n = unsafe {
+                libc::sendmmsg(
+                    fd,
+                    self.hdrs[sent..].as_mut_ptr(),
+                    (total - sent) as u32,
+                    flags,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err((sent, e));
+            }
+            if n == 0 {
+                return Err((sent, io::Error::from(io::ErrorKind::WriteZero)));
+            }
+            sent += n as usize;
+        }
+        Ok(sent)
+    }
+}

@@ -24,7 +24,8 @@ use std::mem::{size_of, zeroed};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::os::{
-    bind, new_socket, recv_nonblocking, send_retrying, setsockopt, sockaddr_ll, CmsgBuf, CMSG_SPACE,
+    bind, new_socket, recv_nonblocking, send_retrying, setsockopt, sockaddr_ll, CmsgBuf, Mmsg,
+    CMSG_SPACE,
 };
 
 /// EtherType of IPv4.
@@ -80,33 +81,8 @@ impl PacketIn {
     }
 }
 
-/// Scratch space for [`PacketSocket::send_batch`]: the `mmsghdr`/`iovec`/`sockaddr_ll`
-/// arrays, kept between calls. It holds raw pointers while a call runs, so it is neither
-/// `Send` nor `Sync`; make one per thread.
-pub struct LinkScratch {
-    hdrs: Vec<libc::mmsghdr>,
-    iovs: Vec<libc::iovec>,
-    addrs: Vec<libc::sockaddr_ll>,
-}
-
-impl std::fmt::Debug for LinkScratch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkScratch")
-            .field("capacity", &self.hdrs.capacity())
-            .finish()
-    }
-}
-
-impl LinkScratch {
-    /// Room for `n` messages per call (more grow the arrays).
-    pub fn new(n: usize) -> Self {
-        LinkScratch {
-            hdrs: Vec::with_capacity(n),
-            iovs: Vec::with_capacity(n),
-            addrs: Vec::with_capacity(n),
-        }
-    }
-}
+/// Scratch space for [`PacketSocket::send_batch`] (one per thread).
+pub type LinkScratch = Mmsg<libc::sockaddr_ll>;
 
 /// An `AF_PACKET` socket (see the module documentation).
 #[derive(Debug)]
@@ -247,52 +223,14 @@ impl PacketSocket {
         scratch: &mut LinkScratch,
         packets: &[(&[u8], u32, [u8; 6])],
     ) -> Result<usize, (usize, io::Error)> {
-        scratch.hdrs.clear();
-        scratch.iovs.clear();
-        scratch.addrs.clear();
-        for (p, ifindex, mac) in packets {
-            scratch.iovs.push(libc::iovec {
-                iov_base: p.as_ptr() as *mut libc::c_void,
-                iov_len: p.len(),
-            });
-            scratch
-                .addrs
-                .push(sockaddr_ll(self.protocol, *ifindex, Some(*mac)));
-        }
-        for i in 0..packets.len() {
-            // SAFETY: mmsghdr is plain data; all-zero is a valid value.
-            let mut h: libc::mmsghdr = unsafe { zeroed() };
-            h.msg_hdr.msg_name = (&mut scratch.addrs[i] as *mut libc::sockaddr_ll).cast();
-            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = &mut scratch.iovs[i];
-            h.msg_hdr.msg_iovlen = 1;
-            scratch.hdrs.push(h);
-        }
-        let mut sent = 0usize;
-        while sent < packets.len() {
-            // SAFETY: every header points into `scratch` and `packets`, which outlive the call
-            // and are not moved while it runs (the vectors are not resized after being filled).
-            let n = unsafe {
-                libc::sendmmsg(
-                    self.fd.as_raw_fd(),
-                    scratch.hdrs[sent..].as_mut_ptr(),
-                    (packets.len() - sent) as u32,
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err((sent, e));
-            }
-            if n == 0 {
-                return Err((sent, io::Error::from(io::ErrorKind::WriteZero)));
-            }
-            sent += n as usize;
-        }
-        Ok(sent)
+        let protocol = self.protocol;
+        scratch.send_all(
+            self.fd.as_raw_fd(),
+            libc::MSG_DONTWAIT,
+            packets
+                .iter()
+                .map(|(p, ifindex, mac)| (*p, sockaddr_ll(protocol, *ifindex, Some(*mac)))),
+        )
     }
 
     /// IPv4 on every interface, only unfragmented ICMP messages of type `icmp_type` (the

@@ -15,6 +15,8 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use super::os::Mmsg;
+
 /// A raw IPv4 socket. See the module documentation.
 #[derive(Debug)]
 pub struct RawSocket {
@@ -68,33 +70,9 @@ fn raw_socket(protocol: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Scratch space for [`RawSocket::send_batch`] and [`RawSocket::recv_batch`]: the
-/// `mmsghdr`/`iovec`/address arrays, kept between calls. It holds raw pointers while a call
-/// runs, so it is neither `Send` nor `Sync`; make one per thread.
-pub struct MmsgScratch {
-    hdrs: Vec<libc::mmsghdr>,
-    iovs: Vec<libc::iovec>,
-    addrs: Vec<libc::sockaddr_in>,
-}
-
-impl std::fmt::Debug for MmsgScratch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MmsgScratch")
-            .field("capacity", &self.hdrs.capacity())
-            .finish()
-    }
-}
-
-impl MmsgScratch {
-    /// Room for `n` messages per call.
-    pub fn new(n: usize) -> Self {
-        MmsgScratch {
-            hdrs: Vec::with_capacity(n),
-            iovs: Vec::with_capacity(n),
-            addrs: Vec::with_capacity(n),
-        }
-    }
-}
+/// Scratch space for [`RawSocket::send_batch`] and [`RawSocket::recv_batch`] (one per
+/// thread).
+pub type MmsgScratch = Mmsg<libc::sockaddr_in>;
 
 impl RawSocket {
     /// A receive socket for IP protocol `protocol`, non-blocking, with a large receive buffer
@@ -243,47 +221,11 @@ impl RawSocket {
         scratch: &mut MmsgScratch,
         packets: &[(&[u8], Ipv4Addr)],
     ) -> Result<usize, (usize, io::Error)> {
-        scratch.hdrs.clear();
-        scratch.iovs.clear();
-        scratch.addrs.clear();
-        for (p, dst) in packets {
-            scratch.iovs.push(libc::iovec {
-                iov_base: p.as_ptr() as *mut libc::c_void,
-                iov_len: p.len(),
-            });
-            scratch.addrs.push(sockaddr(*dst));
-        }
-        for i in 0..packets.len() {
-            // SAFETY: mmsghdr is plain data; all-zero is a valid value.
-            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-            h.msg_hdr.msg_name = (&mut scratch.addrs[i] as *mut libc::sockaddr_in).cast();
-            h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = &mut scratch.iovs[i];
-            h.msg_hdr.msg_iovlen = 1;
-            scratch.hdrs.push(h);
-        }
-        let mut sent = 0usize;
-        while sent < packets.len() {
-            // SAFETY: every header points into `scratch` and `packets`, which outlive the call
-            // and are not moved while it runs.
-            let n = unsafe {
-                libc::sendmmsg(
-                    self.fd.as_raw_fd(),
-                    scratch.hdrs[sent..].as_mut_ptr(),
-                    (packets.len() - sent) as u32,
-                    0,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err((sent, e));
-            }
-            sent += n as usize;
-        }
-        Ok(sent)
+        scratch.send_all(
+            self.fd.as_raw_fd(),
+            0,
+            packets.iter().map(|(p, dst)| (*p, sockaddr(*dst))),
+        )
     }
 
     /// Receives up to `bufs.len()` datagrams with one non-blocking `recvmmsg(2)`; writes
