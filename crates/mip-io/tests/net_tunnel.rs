@@ -225,6 +225,38 @@ fn ipip_forward_reverse_tcp_pmtu_and_unknown_sources() {
     let _ = (&lab.a, &lab.b);
 }
 
+/// GRO between the engines: B's interface coalesces A's IP-in-IP packets of one TCP flow
+/// (veth merges when the sender has TSO off and the receiver has GRO with a flush timeout,
+/// as a NIC's interrupt coalescing does), and B's raw socket receives super-segments larger
+/// than its TUN MTU with partial TCP checksums. B must write them back as TCP GSO packets:
+/// written as they are, the kernel would drop them and the TCP stream would stall.
+#[test]
+fn gro_coalesced_tunnel_packets_are_delivered() {
+    if !require_root() {
+        return;
+    }
+    let lab = lab(Encapsulation::IpIp, None, false);
+    lab.a.exec("ethtool -K a1 tso off gso off");
+    lab.b.exec("ethtool -K b1 gro off");
+    lab.b.exec("ethtool -K b1 gro on");
+    lab.b
+        .exec("sh -c 'echo 50000 > /sys/class/net/b1/gro_flush_timeout'");
+    tcp_exchange(&lab.c, &lab.b, SocketAddrV4::new(H, 5003), 8 << 20, 1 << 16);
+    let s = lab.eb.stats().unwrap();
+    assert!(
+        s.engine.rx_coalesced > 0,
+        "B's raw socket received coalesced super-segments: {:?}",
+        s.engine
+    );
+    let t = s.tunnel(1);
+    assert!(
+        t.rx_packets > s.engine.raw_packets,
+        "each coalesced packet counts the segments it stands for: {t:?} {:?}",
+        s.engine
+    );
+    assert_eq!(t.drop_write_error, 0, "{t:?}");
+}
+
 #[test]
 fn gre_with_key_checksum_and_sequence() {
     if !require_root() {

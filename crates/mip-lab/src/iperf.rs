@@ -18,7 +18,7 @@ use crate::engines::{AgentsLoad, Watch, Watched};
 use crate::guard::{self, LabGuard};
 use crate::plan::{Lab, Node, Place, IPERF_PORT, MN_HOME};
 use crate::proc::Proc;
-use crate::topology::{self, Mode};
+use crate::topology::{self, LinkMode, Mode};
 
 /// Options of `mip-lab iperf`.
 #[derive(Clone, Debug)]
@@ -286,15 +286,15 @@ pub fn iperf(lab: &Lab, o: &IperfOpts) -> Result<IperfReport, String> {
     };
     let tcp = tcp_test()?;
     // The same with MTU-sized frames on every link; offloads back on whatever happens.
-    let tcp_wire = match topology::set_link_offloads(lab, false) {
+    let tcp_wire = match topology::set_links(lab, LinkMode::Mtu) {
         Ok(()) => {
             let r = tcp_test();
-            topology::set_link_offloads(lab, true)?;
+            topology::set_links(lab, LinkMode::Veth)?;
             Some(r?)
         }
         Err(e) => {
             eprintln!("mip-lab: TCP with 1500-byte frames skipped: {e}");
-            let _ = topology::set_link_offloads(lab, true);
+            let _ = topology::set_links(lab, LinkMode::Veth);
             None
         }
     };

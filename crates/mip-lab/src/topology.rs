@@ -542,14 +542,22 @@ impl Status {
     }
 }
 
-/// Turns the segmentation offloads of every veth link of the lab off (`ethtool -K DEV tso off
-/// gso off`) or back on: off, the hosts hand the links MTU-sized frames, as physical links
-/// carry them, instead of the 64 KB frames that veth pairs pass whole.
+/// How the lab's veth links behave (see [`set_links`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkMode {
+    /// veth's own: segmentation offloads on, so 64 KB frames cross the links whole.
+    Veth,
+    /// MTU-sized frames, as physical links carry them: segmentation offloads off
+    /// (`ethtool -K DEV tso off gso off`).
+    Mtu,
+}
+
+/// Sets the behaviour of every veth link of the lab.
 ///
 /// # Errors
 /// `ip` or `ethtool` failed (`ethtool` missing included).
-pub fn set_link_offloads(lab: &Lab, on: bool) -> Result<(), Error> {
-    let state = if on { "on" } else { "off" };
+pub fn set_links(lab: &Lab, mode: LinkMode) -> Result<(), Error> {
+    let state = if mode == LinkMode::Veth { "on" } else { "off" };
     for node in Node::ALL {
         let ns = lab.ns(node);
         let out = ip(["-n", ns.as_str(), "-o", "link", "show", "type", "veth"])?;

@@ -134,8 +134,8 @@ use super::broadcast::{
 use super::netlink::Netlink;
 use super::netlink::{nud_usable, ARPHRD_ETHER};
 use super::offload::{
-    finish_partial_checksum, segment_tcp4, Gro, Held, Push, VnetHdr, F_NEEDS_CSUM, GSO_ECN,
-    GSO_NONE, GSO_TCPV4, VNET_HDR_LEN,
+    finish_partial_checksum, received_super_tcp4, segment_tcp4, Gro, Held, Push, VnetHdr,
+    F_NEEDS_CSUM, GSO_ECN, GSO_NONE, GSO_TCPV4, VNET_HDR_LEN,
 };
 use super::packet::{LinkScratch, PacketSocket};
 use super::raw::{MmsgScratch, RawSocket};
@@ -351,6 +351,9 @@ pub struct EngineCounters {
     pub tun_packets: u64,
     /// Packets received on the raw sockets.
     pub raw_packets: u64,
+    /// Of those, TCP super-segments that GRO had coalesced on the way (one raw packet for
+    /// several segments), written back to the TUN device as TCP GSO packets.
+    pub rx_coalesced: u64,
     /// Dropped: tunnel packet from a source with no `accept_from` for its protocol.
     pub unknown_source: u64,
     /// Dropped: packet from the TUN device with neither a destination nor a source route.
@@ -468,6 +471,7 @@ impl EngineCounters {
     fn add(&mut self, o: &EngineCounters) {
         self.tun_packets += o.tun_packets;
         self.raw_packets += o.raw_packets;
+        self.rx_coalesced += o.rx_coalesced;
         self.unknown_source += o.unknown_source;
         self.no_route += o.no_route;
         self.not_ipv4 += o.not_ipv4;
@@ -2141,11 +2145,23 @@ impl Worker {
             t.c.drop_decap_error += 1;
             return;
         };
-        let inner = &buf[range];
-        if inner[8] == 0 {
+        if buf[range.start + 8] == 0 {
             t.c.drop_ttl += 1;
             return;
         }
+        if self.io.tun.vnet_hdr() {
+            let mtu = self.cfg.tun_mtu as usize;
+            if let Some(h) = received_super_tcp4(&mut buf[range.clone()], mtu) {
+                // Coalesced by GRO on the way: back in as one TCP GSO packet, after whatever
+                // the coalescer holds (order).
+                let (tun, tunnels) = (&self.io.tun, &mut self.t.tunnels);
+                self.gro.flush(|h| write_held(tun, tunnels, h));
+                self.c.rx_coalesced += 1;
+                write_received_super(&self.io.tun, &mut self.t.tunnels, id, h, &buf[range]);
+                return;
+            }
+        }
+        let inner = &buf[range];
         if self.io.tun.vnet_hdr() {
             let (tun, tunnels) = (&self.io.tun, &mut self.t.tunnels);
             if self.gro.push(id, inner, |h| write_held(tun, tunnels, h)) == Push::Held {
@@ -2162,6 +2178,41 @@ impl Worker {
             }
             Err(_) => t.c.drop_write_error += 1,
         }
+    }
+}
+
+/// Writes a super-segment that arrived coalesced ([`received_super_tcp4`] prepared it and
+/// gave `h`) and counts the segments it stands for; if the kernel refuses it, its segments
+/// one by one.
+fn write_received_super(
+    tun: &Tun,
+    tunnels: &mut HashMap<TunnelId, Tunnel>,
+    id: TunnelId,
+    h: VnetHdr,
+    p: &[u8],
+) {
+    let payload = p.len() - usize::from(h.hdr_len);
+    let segments = payload.div_ceil(usize::from(h.gso_size).max(1)).max(1) as u64;
+    let mut ok = tun.write_vnet(&h.to_bytes(), p).is_ok();
+    if !ok {
+        let mut whole = p.to_vec();
+        let mut scratch = Vec::with_capacity(2048);
+        let mut written = true;
+        ok = finish_partial_checksum(&mut whole, h.csum_start.into(), h.csum_offset.into())
+            && segment_tcp4(&whole, h.gso_size.into(), &mut scratch, |s| {
+                written &= tun.write(s).is_ok();
+            })
+            .is_ok()
+            && written;
+    }
+    let Some(t) = tunnels.get_mut(&id) else {
+        return;
+    };
+    if ok {
+        t.c.rx_packets += segments;
+        t.c.rx_bytes += (p.len() as u64) + (segments - 1) * u64::from(h.hdr_len);
+    } else {
+        t.c.drop_write_error += segments;
     }
 }
 

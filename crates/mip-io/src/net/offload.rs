@@ -155,6 +155,47 @@ pub fn tcp4_checksum_ok(ip: &[u8]) -> bool {
     fold(csum_add(acc, &ip[ihl..])) == 0xffff
 }
 
+// ------------------------------------------------------------- received super-segments
+
+/// A decapsulated IPv4/TCP packet larger than `mtu` can only be a super-segment that GRO
+/// made on the way: the receiving interface (or a router before it) coalesced the outer
+/// packets of one inner TCP flow, and the raw socket hands over the result whole, with the
+/// TCP checksum left partial (pseudo-header only). Written to the TUN device as it is, the
+/// kernel would drop it as larger than the MTU. This prepares it to go back in as a TCP GSO
+/// packet instead: the TCP checksum field gets the pseudo-header sum (the kernel completes
+/// it, [`F_NEEDS_CSUM`]) and the returned header asks for segments of at most
+/// `mtu - headers` payload bytes (any segmentation of a TCP stream is valid; the original
+/// segment size is not carried by the raw socket). `None` (packet untouched) when `p` is not
+/// such a packet: not IPv4/TCP, a fragment, a total length that disagrees with `p`, no
+/// payload, or not larger than `mtu`.
+pub fn received_super_tcp4(p: &mut [u8], mtu: usize) -> Option<VnetHdr> {
+    if p.len() <= mtu || p.len() < 40 || p[0] >> 4 != 4 || p[9] != 6 || p.len() > MAX_SUPER {
+        return None;
+    }
+    let ihl = usize::from(p[0] & 0x0f) * 4;
+    if ihl < 20 || usize::from(u16::from_be_bytes([p[2], p[3]])) != p.len() {
+        return None;
+    }
+    if p[6] & 0x3f != 0 || p[7] != 0 {
+        return None; // MF or a fragment offset
+    }
+    let thl = usize::from(*p.get(ihl + 12)? >> 4) * 4;
+    let hl = ihl + thl;
+    if thl < 20 || p.len() <= hl || mtu <= hl {
+        return None;
+    }
+    let ps = fold(pseudo_header(&p[12..16], &p[16..20], 6, p.len() - ihl));
+    p[ihl + 16..ihl + 18].copy_from_slice(&ps.to_be_bytes());
+    Some(VnetHdr {
+        flags: F_NEEDS_CSUM,
+        gso_type: GSO_TCPV4 | if p[ihl + 13] & 0x80 != 0 { GSO_ECN } else { 0 },
+        hdr_len: hl as u16,
+        gso_size: (mtu - hl) as u16,
+        csum_start: ihl as u16,
+        csum_offset: 16,
+    })
+}
+
 // --------------------------------------------------------------------------- segmentation
 
 /// Why a super-segment could not be segmented.
@@ -506,6 +547,69 @@ impl Held {
 mod tests {
     use super::*;
     use mip_wire::error::internet_checksum;
+
+    #[test]
+    fn a_received_super_segment_goes_back_as_tcp_gso() {
+        // What GRO leaves: 3 segments' payload behind one header, total length and IP
+        // checksum fixed, the TCP checksum partial.
+        let payload: Vec<u8> = (0..3 * 1448u32).map(|i| (i * 7) as u8).collect();
+        let mut p = tcp(&payload, 1000, 9, 0x18);
+        p[36..38].copy_from_slice(&[0xde, 0xad]);
+        let mut q = p.clone();
+        let h = received_super_tcp4(&mut q, 1500).expect("a super-segment");
+        assert_eq!(
+            h,
+            VnetHdr {
+                flags: F_NEEDS_CSUM,
+                gso_type: GSO_TCPV4,
+                hdr_len: 52,
+                gso_size: 1448,
+                csum_start: 20,
+                csum_offset: 16,
+            }
+        );
+        // Only the checksum field changed; completing it gives a valid TCP checksum, and the
+        // segments the kernel would make are those of segment_tcp4.
+        assert_eq!(q[..36], p[..36]);
+        assert_eq!(q[38..], p[38..]);
+        let mut done = q.clone();
+        assert!(finish_partial_checksum(&mut done, 20, 16));
+        assert!(tcp4_checksum_ok(&done));
+        let mut scratch = Vec::new();
+        let mut segs = Vec::new();
+        let n = segment_tcp4(&done, 1448, &mut scratch, |s| segs.push(s.to_vec())).unwrap();
+        assert_eq!(n, 3);
+        assert!(segs.iter().all(|s| s.len() == 1500 && tcp4_checksum_ok(s)));
+        // ECN's CWR is carried in the GSO type.
+        let mut c = tcp(&payload, 1000, 9, 0x90);
+        assert_eq!(
+            received_super_tcp4(&mut c, 1500).unwrap().gso_type,
+            GSO_TCPV4 | GSO_ECN
+        );
+    }
+
+    #[test]
+    fn only_oversized_whole_tcp_packets_count_as_received_super_segments() {
+        let big = tcp(&[1u8; 3000], 1, 1, 0x10);
+        // Fits the MTU: an ordinary packet.
+        assert_eq!(
+            received_super_tcp4(&mut tcp(&[1u8; 1000], 1, 1, 0x10), 1500),
+            None
+        );
+        // A fragment, a length that disagrees, UDP, or an MTU below the headers: untouched.
+        let mut frag = big.clone();
+        frag[6] |= 0x20;
+        assert_eq!(received_super_tcp4(&mut frag.clone(), 1500), None);
+        let mut short = big.clone();
+        short.truncate(2000);
+        assert_eq!(received_super_tcp4(&mut short, 1500), None);
+        let mut udp = big.clone();
+        udp[9] = 17;
+        assert_eq!(received_super_tcp4(&mut udp, 1500), None);
+        assert_eq!(received_super_tcp4(&mut big.clone(), 40), None);
+        let mut ok = big.clone();
+        assert!(received_super_tcp4(&mut ok, 1500).is_some());
+    }
 
     /// An IPv4/TCP packet with `payload`, timestamps option, valid checksums.
     fn tcp(payload: &[u8], seq: u32, id: u16, flags: u8) -> Vec<u8> {
