@@ -36,10 +36,15 @@ fn start_engine(ns: &Netns, name: &'static str) -> TunnelEngine {
 }
 
 fn start_engine_queues(ns: &Netns, name: &'static str, queues: usize) -> TunnelEngine {
+    start_engine_with(ns, name, queues, true)
+}
+
+fn start_engine_with(ns: &Netns, name: &'static str, queues: usize, offload: bool) -> TunnelEngine {
     ns.run(move || {
         TunnelEngine::start(EngineConfig {
             tun_name: name.into(),
             queues,
+            offload,
             ..EngineConfig::default()
         })
         .expect("start engine")
@@ -58,6 +63,17 @@ fn lab_queues(
     mtu_a: Option<u16>,
     reverse: bool,
     queues: usize,
+) -> Lab {
+    lab_with(encapsulation, mtu_a, reverse, queues, true)
+}
+
+/// [`lab_queues`], with B's engine opening its TUN device with offloads or without.
+fn lab_with(
+    encapsulation: Encapsulation,
+    mtu_a: Option<u16>,
+    reverse: bool,
+    queues: usize,
+    b_offload: bool,
 ) -> Lab {
     let c = Netns::new("c");
     let a = Netns::new("a");
@@ -96,7 +112,7 @@ fn lab_queues(
             .unwrap()
     });
 
-    let eb = start_engine(&b, "mipt1");
+    let eb = start_engine_with(&b, "mipt1", 1, b_offload);
     eb.add_tunnel(
         1,
         TunnelSpec {
@@ -235,7 +251,14 @@ fn gro_coalesced_tunnel_packets_are_delivered() {
     if !require_root() {
         return;
     }
-    let lab = lab(Encapsulation::IpIp, None, false);
+    // As a GSO packet (B's TUN device has offloads), and cut into segments (it has none).
+    for b_offload in [true, false] {
+        gro_coalesced(b_offload);
+    }
+}
+
+fn gro_coalesced(b_offload: bool) {
+    let lab = lab_with(Encapsulation::IpIp, None, false, 1, b_offload);
     lab.a.exec("ethtool -K a1 tso off gso off");
     lab.b.exec("ethtool -K b1 gro off");
     lab.b.exec("ethtool -K b1 gro on");

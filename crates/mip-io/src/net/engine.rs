@@ -2149,7 +2149,7 @@ impl Worker {
             t.c.drop_ttl += 1;
             return;
         }
-        if self.io.tun.vnet_hdr() {
+        {
             let mtu = self.cfg.tun_mtu as usize;
             if let Some(h) = received_super_tcp4(&mut buf[range.clone()], mtu) {
                 // Coalesced by GRO on the way: back in as one TCP GSO packet, after whatever
@@ -2182,8 +2182,8 @@ impl Worker {
 }
 
 /// Writes a super-segment that arrived coalesced ([`received_super_tcp4`] prepared it and
-/// gave `h`) and counts the segments it stands for; if the kernel refuses it, its segments
-/// one by one.
+/// gave `h`) and counts the segments it stands for: as one GSO packet, or, when the device
+/// has no offloads or the kernel refuses it, its segments one by one.
 fn write_received_super(
     tun: &Tun,
     tunnels: &mut HashMap<TunnelId, Tunnel>,
@@ -2193,7 +2193,7 @@ fn write_received_super(
 ) {
     let payload = p.len() - usize::from(h.hdr_len);
     let segments = payload.div_ceil(usize::from(h.gso_size).max(1)).max(1) as u64;
-    let mut ok = tun.write_vnet(&h.to_bytes(), p).is_ok();
+    let mut ok = tun.vnet_hdr() && tun.write_vnet(&h.to_bytes(), p).is_ok();
     if !ok {
         let mut whole = p.to_vec();
         let mut scratch = Vec::with_capacity(2048);
