@@ -375,3 +375,116 @@ fn packet_tx_follows_a_changed_neighbour_mac() {
         "by the packet socket: {before:?} -> {after:?}"
     );
 }
+
+/// Next-hop resolutions run in the engine thread, so they are rationed
+/// (`EngineConfig::resolutions_per_second`): with a budget of one per second and three busy
+/// tunnels to three remotes, one is resolved at once, the others start on the raw socket
+/// (counted as deferred, their packets still delivered) and are resolved in later seconds.
+#[test]
+fn packet_tx_rations_next_hop_resolutions() {
+    if !require_root() {
+        return;
+    }
+    let a = Netns::new("ra");
+    let b = Netns::new("rb");
+    veth(&a, "a1", &b, "b1");
+    a.ip("addr add 10.2.0.1/24 dev a1");
+    b.ip("addr add 10.2.0.2/24 dev b1");
+    let remotes = [B_A, Ipv4Addr::new(10, 2, 0, 3), Ipv4Addr::new(10, 2, 0, 4)];
+    let inner = [H, Ipv4Addr::new(10, 9, 9, 10), Ipv4Addr::new(10, 9, 9, 11)];
+    for (r, h) in remotes.iter().zip(&inner).skip(1) {
+        b.ip(&format!("addr add {r}/24 dev b1"));
+        b.ip(&format!("addr add {h}/32 dev lo"));
+    }
+    b.ip("addr add 10.9.9.9/32 dev lo");
+    let eb = b.run(|| {
+        TunnelEngine::start(EngineConfig {
+            tun_name: "mipt1".into(),
+            ..EngineConfig::default()
+        })
+        .expect("start engine B")
+    });
+    eb.add_tunnel(
+        1,
+        TunnelSpec {
+            local: B_A,
+            remote: A_B,
+            encapsulation: Encapsulation::IpIp,
+            mtu: None,
+        },
+    )
+    .unwrap();
+    eb.accept_from(A_B, 1).unwrap();
+    let rx = Receiver::start(&b);
+    // The kernel's neighbour entries for the three remotes exist before the engine asks.
+    for r in remotes {
+        a.exec(&format!("ping -c 1 -W 1 {r}"));
+    }
+    let ea = a.run(move || {
+        let e = TunnelEngine::start(EngineConfig {
+            tun_name: "mipt0".into(),
+            tx: TxMode::Packet,
+            resolutions_per_second: 1,
+            ..EngineConfig::default()
+        })
+        .expect("start engine A");
+        let mut nl = Netlink::open().unwrap();
+        for h in inner {
+            nl.route_replace(&Route::host_via_device(h, e.tun_ifindex()))
+                .unwrap();
+        }
+        e
+    });
+    for (i, (r, h)) in remotes.iter().zip(&inner).enumerate() {
+        let id = i as u32 + 1;
+        ea.add_tunnel(
+            id,
+            TunnelSpec {
+                local: A_B,
+                remote: *r,
+                encapsulation: Encapsulation::IpIp,
+                mtu: None,
+            },
+        )
+        .unwrap();
+        ea.route(*h, id).unwrap();
+    }
+    // Traffic to all three for 4 s: one datagram each per 20 ms.
+    let sender = a.spawn(move || {
+        let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SRC_PORT)).unwrap();
+        for seq in 0..200u32 {
+            for h in inner {
+                let _ = s.send_to(&payload(seq), SocketAddrV4::new(h, PORT));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let early = ea.stats().unwrap().engine;
+    // One resolution per second: at most two by now (the first second's, and the next
+    // one's if this machine was slow to get here), the rest deferred.
+    assert!(
+        early.nexthop_resolved + early.nexthop_unresolved <= 2,
+        "rationed: {early:?}"
+    );
+    assert!(early.nexthop_deferred >= 1, "{early:?}");
+    sender.join().unwrap();
+    let late = ea.stats().unwrap().engine;
+    assert!(
+        late.nexthop_resolved >= 3,
+        "every tunnel resolved within the following seconds: {late:?}"
+    );
+    assert!(
+        late.tx_packet_socket > 0 && late.packet_send_errors == 0,
+        "{late:?}"
+    );
+    // What went to H (the receiver's address) arrived, whichever socket carried it.
+    assert!(
+        within(2, || rx.seqs().len() >= 195),
+        "{} of 200 delivered",
+        rx.seqs().len()
+    );
+    drop(ea);
+    drop(rx);
+    drop(eb);
+}

@@ -277,6 +277,12 @@ pub struct EngineConfig {
     pub tx: TxMode,
     /// In [`TxMode::Packet`]: set `PACKET_QDISC_BYPASS` (frames skip the device's qdisc).
     pub packet_qdisc_bypass: bool,
+    /// In [`TxMode::Packet`]: next-hop resolutions (three netlink requests each, run in the
+    /// engine thread) per second and thread, at most. With more busy tunnels than this, the
+    /// oldest entries are resolved first and the others keep their cached next hop a little
+    /// longer (their first packet of each second still goes through the kernel); a new
+    /// tunnel beyond it starts on the raw socket and is resolved in a later second.
+    pub resolutions_per_second: u32,
 }
 
 impl Default for EngineConfig {
@@ -295,6 +301,7 @@ impl Default for EngineConfig {
             queue_cpus: Vec::new(),
             tx: TxMode::Raw,
             packet_qdisc_bypass: true,
+            resolutions_per_second: RESOLVE_BUDGET,
         }
     }
 }
@@ -398,6 +405,10 @@ pub struct EngineCounters {
     /// [`TxMode::Packet`]: packets the packet socket refused (each then went on the raw
     /// socket, or was dropped and counted by its tunnel).
     pub packet_send_errors: u64,
+    /// [`TxMode::Packet`]: resolutions put off because the second's budget
+    /// ([`EngineConfig::resolutions_per_second`]) was spent (the packets went on the raw
+    /// socket meanwhile).
+    pub nexthop_deferred: u64,
 }
 
 /// A binding that receives the broadcasts of a home link (B granted).
@@ -492,6 +503,7 @@ impl EngineCounters {
         self.nexthop_resolved += o.nexthop_resolved;
         self.nexthop_unresolved += o.nexthop_unresolved;
         self.packet_send_errors += o.packet_send_errors;
+        self.nexthop_deferred += o.nexthop_deferred;
     }
 }
 
@@ -1005,6 +1017,8 @@ struct Hop {
     refresh: bool,
     /// A packet was sent since the last refresh.
     used: bool,
+    /// When it was last resolved.
+    resolved_at: Option<std::time::Instant>,
 }
 
 impl Tunnel {
@@ -1117,6 +1131,9 @@ impl Via {
 /// How often (at most) each tunnel's next hop is resolved again, [`TxMode::Packet`].
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Default of [`EngineConfig::resolutions_per_second`].
+pub const RESOLVE_BUDGET: u32 = 256;
+
 struct IcmpLimiter {
     per_second: u32,
     window_start: std::time::Instant,
@@ -1164,6 +1181,8 @@ struct Worker {
     link_scratch: LinkScratch,
     /// When the next hops are refreshed next ([`TxMode::Packet`]).
     next_refresh: std::time::Instant,
+    /// Resolutions left in this refresh period ([`EngineConfig::resolutions_per_second`]).
+    resolve_budget: u32,
     links: Vec<Link>,
     broadcast_limit: RateLimiter,
     /// Broadcast copies: the nested (to the home address) form, and the encapsulated one.
@@ -1211,6 +1230,7 @@ impl Worker {
             scratch: MmsgScratch::new(batch),
             link_scratch: LinkScratch::new(batch),
             next_refresh: std::time::Instant::now() + REFRESH,
+            resolve_budget: cfg.resolutions_per_second,
             links: Vec::new(),
             broadcast_limit: RateLimiter::new(broadcast_per_second),
             nest_buf: vec![0; 65536 + 64],
@@ -1727,7 +1747,13 @@ impl Worker {
                 continue;
             }
             let via = if self.io.ptx.is_some() {
-                choose_path(&mut self.io.nl, &mut self.c, t, out_len)
+                choose_path(
+                    &mut self.io.nl,
+                    &mut self.c,
+                    &mut self.resolve_budget,
+                    t,
+                    out_len,
+                )
             } else {
                 Via::Raw
             };
@@ -1828,6 +1854,7 @@ impl Worker {
             tracing::debug!(tunnel = p.tunnel, remote = %p.remote, "packet socket: {e}; resolving the next hop again");
             t.hop.via = resolve_counted(&mut self.io.nl, &mut self.c, p.remote);
             t.hop.known = true;
+            t.hop.resolved_at = Some(std::time::Instant::now());
         }
         let raw = Pending {
             via: Via::Fallback,
@@ -1849,8 +1876,10 @@ impl Worker {
     /// remote), forgets those of idle tunnels, and sends the next packet of each tunnel by the
     /// raw socket ([`TxMode::Packet`]).
     fn refresh_hops(&mut self) {
-        let mut seen: HashMap<Ipv4Addr, Option<NextHop>> = HashMap::new();
-        for (id, t) in self.t.tunnels.iter_mut() {
+        self.resolve_budget = self.cfg.resolutions_per_second;
+        // Busy tunnels, oldest resolution first; idle ones are forgotten.
+        let mut busy: Vec<(Option<std::time::Instant>, TunnelId)> = Vec::new();
+        for (&id, t) in self.t.tunnels.iter_mut() {
             if !t.hop.known {
                 continue;
             }
@@ -1858,19 +1887,35 @@ impl Worker {
                 t.hop = Hop::default();
                 continue;
             }
+            t.hop.used = false;
+            t.hop.refresh = true;
+            busy.push((t.hop.resolved_at, id));
+        }
+        busy.sort_unstable();
+        let mut seen: HashMap<Ipv4Addr, Option<NextHop>> = HashMap::new();
+        for (_, id) in busy {
+            let Some(t) = self.t.tunnels.get_mut(&id) else {
+                continue;
+            };
             let remote = t.spec.remote;
-            let via = *seen
-                .entry(remote)
-                .or_insert_with(|| resolve_counted(&mut self.io.nl, &mut self.c, remote));
+            let via = match seen.get(&remote) {
+                Some(v) => *v,
+                None if self.resolve_budget > 0 => {
+                    self.resolve_budget -= 1;
+                    let v = resolve_counted(&mut self.io.nl, &mut self.c, remote);
+                    seen.insert(remote, v);
+                    v
+                }
+                None => {
+                    self.c.nexthop_deferred += 1;
+                    continue;
+                }
+            };
             if via != t.hop.via {
                 tracing::debug!(tunnel = id, %remote, old = ?t.hop.via, new = ?via, "next hop changed");
             }
-            t.hop = Hop {
-                known: true,
-                via,
-                refresh: true,
-                used: false,
-            };
+            t.hop.via = via;
+            t.hop.resolved_at = Some(std::time::Instant::now());
         }
     }
 
@@ -2262,14 +2307,27 @@ fn wrap(
 /// The socket for the next packet of tunnel `t`, `out_len` bytes long, in
 /// [`TxMode::Packet`]: the raw socket for the first packet of a refresh period (resolving the
 /// next hop first if the tunnel was idle) and when there is no usable next hop.
-fn choose_path(nl: &mut Netlink, c: &mut EngineCounters, t: &mut Tunnel, out_len: usize) -> Via {
+fn choose_path(
+    nl: &mut Netlink,
+    c: &mut EngineCounters,
+    budget: &mut u32,
+    t: &mut Tunnel,
+    out_len: usize,
+) -> Via {
     let hop = &mut t.hop;
-    hop.used = true;
     if !hop.known {
+        if *budget == 0 {
+            // Resolved at a later packet, once the period's budget is back.
+            c.nexthop_deferred += 1;
+            return Via::Fallback;
+        }
+        *budget -= 1;
         hop.known = true;
         hop.via = resolve_counted(nl, c, t.spec.remote);
+        hop.resolved_at = Some(std::time::Instant::now());
         hop.refresh = true;
     }
+    hop.used = true;
     if hop.refresh {
         hop.refresh = false;
         return Via::Refresh;
