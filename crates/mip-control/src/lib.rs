@@ -166,6 +166,9 @@ pub enum Request {
     ShowVisitor { filter: VisitorFilter },
     /// `show ip mobile node` (mobile node; product-defined, [`views::NodeView`])
     ShowNode,
+    /// `show ip mobile dataplane` (every role; product-defined, [`views::DataplaneView`]):
+    /// the data plane in use and its tunnel engine's counters.
+    ShowDataplane,
     /// `clear ip mobile binding ...`
     ClearBinding { selector: ClearBinding },
     /// `clear ip mobile visitor ...` (foreign agent)
@@ -478,6 +481,7 @@ pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, Comma
             "tunnel",
             "visitor",
             "node",
+            "dataplane",
         ])? {
             "binding" => {
                 let filter = if w.done() {
@@ -555,6 +559,7 @@ pub fn parse_command(words: &[String], show_keys: bool) -> Result<Request, Comma
                 filter: visitor_filter(&mut w)?,
             },
             "node" => Request::ShowNode,
+            "dataplane" => Request::ShowDataplane,
             "traffic" => Request::ShowTraffic,
             "violation" => Request::ShowViolation,
             "globals" => Request::ShowGlobals,
@@ -789,6 +794,40 @@ mod tests {
     }
 
     #[test]
+    fn dataplane_forms() {
+        for words in [
+            "show ip mobile dataplane",
+            "sh ip mob data",
+            "sh ip mob d",
+            "SHOW IP MOBILE DATAPLANE",
+            "s i m dataplane",
+        ] {
+            assert_eq!(p(words).unwrap(), Request::ShowDataplane, "{words}");
+        }
+        let e = p("show ip mobile dataplane detail").unwrap_err();
+        assert!(
+            matches!(&e, CommandError::Invalid { index: 4, expected, .. } if expected == &["<cr>"]),
+            "{e:?}"
+        );
+        let e = p("show ip mobile dataplane 10.0.0.1").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 4, .. }), "{e:?}");
+        let e = p("show ip mobile dataplanes").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 3, .. }), "{e:?}");
+        // Not a `clear` noun.
+        let e = p("clear ip mobile dataplane").unwrap_err();
+        assert!(matches!(e, CommandError::Invalid { index: 3, .. }), "{e:?}");
+        // Listed among the nouns of an incomplete `show ip mobile`.
+        let e = p("show ip mobile").unwrap_err();
+        assert!(
+            matches!(&e, CommandError::Incomplete { expected } if expected.contains(&"dataplane".to_string()))
+        );
+        assert_eq!(
+            serde_json::to_string(&Request::ShowDataplane).unwrap(),
+            r#"{"command":"show_dataplane"}"#
+        );
+    }
+
+    #[test]
     fn clear_visitor_forms() {
         let cv = |selector| Request::ClearVisitor { selector };
         // No argument: every visitor (seed 000).
@@ -892,6 +931,7 @@ mod tests {
             p("show ip mobile visitor nai a@b session-id 7").unwrap(),
             p("clear ip mobile visitor nai a@b session-id 7 10.0.0.1").unwrap(),
             p("show ip mobile node").unwrap(),
+            p("show ip mobile dataplane").unwrap(),
             Request::Reload,
         ] {
             let j = serde_json::to_string(&r).unwrap();

@@ -20,6 +20,7 @@
 //! | `ShowVisitor { Pending }` | [`PendingList`] |
 //! | `ShowVisitor { PendingSummary }` | [`PendingSummary`] |
 //! | `ShowNode` | [`NodeView`] |
+//! | `ShowDataplane` | [`DataplaneView`] |
 //! | `Clear*`, `Reload` | [`ClearView`] (or no `data` at all) |
 //!
 //! Stability: fields are only ever added, with `#[serde(default)]`, so an older console reads
@@ -59,6 +60,10 @@
 //!   `remaining_secs`, `clock_offset_secs` becomes [`NodeView::clock_offset_ms`]; the enums
 //!   and [`NodeCountersView`] have the core's spellings and field names. Unknown states and
 //!   attachments (a newer daemon) read as `Unknown`.
+//!
+//! The data plane ([`DataplaneView`], every role): [`EngineCountersView`] has the field names
+//! of `mip_io::net::engine::EngineCounters`; `mipd` copies them one by one (`mip-control`
+//! does not depend on `mip-io`).
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -1338,6 +1343,170 @@ pub struct NodeView {
 }
 
 // ---------------------------------------------------------------------------------------
+// show ip mobile dataplane (every role)
+// ---------------------------------------------------------------------------------------
+
+/// The data plane a daemon runs (`mipd --dataplane`). A kind this console does not know reads
+/// as [`DataplaneKindView::Unknown`].
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataplaneKindView {
+    /// The user-space data plane: TUN device, raw sockets, rtnetlink.
+    Tun,
+    /// Requests are recorded and counted; nothing is installed.
+    Log,
+    /// A kind of a newer daemon.
+    #[serde(other)]
+    Unknown,
+}
+
+impl DataplaneKindView {
+    /// The text shown (the `--dataplane` word).
+    pub fn text(self) -> &'static str {
+        match self {
+            DataplaneKindView::Tun => "tun",
+            DataplaneKindView::Log => "log",
+            DataplaneKindView::Unknown => "unknown",
+        }
+    }
+}
+
+/// How the tunnel engine sends outer packets (`mipd --tunnel-tx`,
+/// `mip_io::net::engine::TxMode`). A mode this console does not know reads as
+/// [`TunnelTxView::Unknown`].
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum TunnelTxView {
+    /// An `IPPROTO_RAW` socket (the kernel routes each packet).
+    Raw,
+    /// An `AF_PACKET` socket to the resolved next hop.
+    Packet,
+    /// A mode of a newer daemon.
+    #[serde(other)]
+    Unknown,
+}
+
+impl TunnelTxView {
+    /// The text shown (the `--tunnel-tx` word).
+    pub fn text(self) -> &'static str {
+        match self {
+            TunnelTxView::Raw => "raw",
+            TunnelTxView::Packet => "packet",
+            TunnelTxView::Unknown => "unknown",
+        }
+    }
+}
+
+/// The tunnel engine's engine-wide counters: the field names of
+/// `mip_io::net::engine::EngineCounters` (every one of them, whatever the transmit mode).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct EngineCountersView {
+    /// Packets read from the TUN device (to be encapsulated).
+    pub tun_packets: u64,
+    /// Packets received on the raw sockets (to be decapsulated).
+    pub raw_packets: u64,
+    /// Of those, TCP super-segments that GRO had coalesced on the way.
+    pub rx_coalesced: u64,
+    /// Dropped: tunnel packet from a source the engine does not accept.
+    pub unknown_source: u64,
+    /// Dropped: packet from the TUN device with neither a destination nor a source route.
+    pub no_route: u64,
+    /// Dropped: not IPv4 (from the TUN device).
+    pub not_ipv4: u64,
+    /// Dropped: malformed or truncated packet.
+    pub malformed: u64,
+    /// ICMP Fragmentation Needed sent.
+    pub icmp_sent: u64,
+    /// ICMP errors not sent (rate limit, or about a packet that must not get one).
+    pub icmp_suppressed: u64,
+    /// Failed reads on the TUN device.
+    pub tun_read_errors: u64,
+    /// Failed receives on the raw sockets.
+    pub raw_recv_errors: u64,
+    /// Wake-ups of the engine threads.
+    pub wakeups: u64,
+    /// Home-link broadcasts received on the links listened on.
+    pub broadcast_rx: u64,
+    /// Home-link broadcasts forwarded into tunnels.
+    pub broadcast_forwarded: u64,
+    /// Dropped: a broadcast that came out of a tunnel.
+    pub broadcast_loop: u64,
+    /// Dropped: over the broadcast rate limit.
+    pub broadcast_rate_limited: u64,
+    /// Dropped: broadcast with TTL <= 1.
+    pub broadcast_ttl: u64,
+    /// Packet transmit: outer packets sent on the packet socket.
+    pub tx_packet_socket: u64,
+    /// Packet transmit: outer packets sent on the raw socket for want of a usable next hop
+    /// (or after the packet socket refused them).
+    pub tx_raw_fallback: u64,
+    /// Packet transmit: outer packets sent on the raw socket to keep the neighbour entry
+    /// confirmed (the first of each tunnel's refresh period).
+    pub tx_raw_refresh: u64,
+    /// Packet transmit: next-hop resolutions that gave a usable next hop.
+    pub nexthop_resolved: u64,
+    /// Packet transmit: next-hop resolutions that did not.
+    pub nexthop_unresolved: u64,
+    /// Packet transmit: packets the packet socket refused.
+    pub packet_send_errors: u64,
+    /// Packet transmit: resolutions put off for want of the second's budget.
+    pub nexthop_deferred: u64,
+}
+
+/// The tunnel engine of a `tun` data plane.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct EngineView {
+    /// The TUN device (`mipt0`, `mipfa0`, `mipmn0`).
+    pub tun: String,
+    /// TUN queues (one engine thread each).
+    pub queues: u32,
+    /// Offloads on the TUN device (`IFF_VNET_HDR`: TSO super-segments in, GRO coalescing
+    /// out); `None`: not known.
+    #[serde(default)]
+    pub offload: Option<bool>,
+    /// Transmit mode.
+    pub tx_mode: TunnelTxView,
+    /// Tunnels in the engine.
+    #[serde(default)]
+    pub tunnels: u64,
+    /// Packets encapsulated and sent, all tunnels together (per-tunnel counters).
+    #[serde(default)]
+    pub encapsulated: u64,
+    /// Packets decapsulated and delivered, all tunnels together.
+    #[serde(default)]
+    pub decapsulated: u64,
+    /// Engine-wide counters.
+    #[serde(default)]
+    pub counters: EngineCountersView,
+    /// Packets read from each TUN queue (their sum is `counters.tun_packets`).
+    #[serde(default)]
+    pub queue_packets: Vec<u64>,
+}
+
+/// `show ip mobile dataplane` (product-defined, every role): the data plane in use, why, and
+/// its tunnel engine when there is one.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct DataplaneView {
+    /// The data plane in use.
+    pub kind: DataplaneKindView,
+    /// Why it was chosen (`--dataplane`, `default: root with /dev/net/tun`, or why `tun`
+    /// could not start), when known.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Data-plane requests seen since start (with `log`: recorded, nothing installed).
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// The tunnel engine (`tun` with an engine only).
+    #[serde(default)]
+    pub engine: Option<EngineView>,
+    /// Why there is no engine with `tun` (a mobile node without a co-located care-of
+    /// address, an engine that did not answer).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
 // clear, reload
 // ---------------------------------------------------------------------------------------
 
@@ -1425,6 +1594,62 @@ mod tests {
             (3, 15, 2)
         );
         assert_eq!(t.foreign_agent.as_ref().unwrap().requests_in, 7);
+    }
+
+    #[test]
+    fn dataplane_view_round_trips_and_reads_sparse_answers() {
+        let v = DataplaneView {
+            kind: DataplaneKindView::Tun,
+            reason: Some("--dataplane".into()),
+            requests: Some(7),
+            engine: Some(EngineView {
+                tun: "mipt0".into(),
+                queues: 2,
+                offload: Some(true),
+                tx_mode: TunnelTxView::Packet,
+                tunnels: 1,
+                encapsulated: 90,
+                decapsulated: 40,
+                counters: EngineCountersView {
+                    tun_packets: 100,
+                    raw_packets: 41,
+                    tx_packet_socket: 88,
+                    nexthop_deferred: 1,
+                    ..EngineCountersView::default()
+                },
+                queue_packets: vec![60, 40],
+            }),
+            note: None,
+        };
+        let j = serde_json::to_string(&v).unwrap();
+        assert!(j.contains(r#""kind":"tun""#), "{j}");
+        assert!(j.contains(r#""tx_mode":"packet""#), "{j}");
+        assert!(j.contains(r#""tx_packet_socket":88"#), "{j}");
+        // Every counter is in the JSON, also the packet-transmit ones at 0.
+        for f in [
+            "tx_raw_refresh",
+            "nexthop_unresolved",
+            "packet_send_errors",
+            "wakeups",
+        ] {
+            assert!(j.contains(&format!(r#""{f}":0"#)), "{f}: {j}");
+        }
+        assert_eq!(serde_json::from_str::<DataplaneView>(&j).unwrap(), v);
+        // The log data plane: only the kind is needed; a newer daemon's words read as unknown.
+        let l: DataplaneView = serde_json::from_str(r#"{"kind":"log"}"#).unwrap();
+        assert_eq!(
+            (l.kind, l.engine, l.requests),
+            (DataplaneKindView::Log, None, None)
+        );
+        let u: DataplaneView = serde_json::from_value(serde_json::json!({
+            "kind": "xdp",
+            "engine": {"tun": "mipt0", "queues": 1, "tx_mode": "af-xdp"}
+        }))
+        .unwrap();
+        assert_eq!(u.kind, DataplaneKindView::Unknown);
+        let e = u.engine.unwrap();
+        assert_eq!(e.tx_mode, TunnelTxView::Unknown);
+        assert_eq!(e.counters, EngineCountersView::default());
     }
 
     #[test]

@@ -305,7 +305,8 @@ fn seen_at(seen: &Seen, k: usize) -> Value {
         .unwrap_or_else(|| panic!("no observation after move {k}"))
 }
 
-/// A hook recording the home agent's bindings and tunnels and the foreign agents' visitors.
+/// A hook recording the home agent's bindings, tunnels and data plane and the foreign agents'
+/// visitors.
 fn observe(
     mipctl: PathBuf,
     seen: Seen,
@@ -322,6 +323,7 @@ fn observe(
         let v = serde_json::json!({
             "ha_binding": q(Node::Ha, "binding"),
             "ha_tunnel": q(Node::Ha, "tunnel"),
+            "ha_dataplane": q(Node::Ha, "dataplane"),
             "fa1_visitor": q(Node::Fa1, "visitor"),
             "fa1_tunnel": q(Node::Fa1, "tunnel"),
             "fa2_visitor": q(Node::Fa2, "visitor"),
@@ -441,6 +443,23 @@ fn encapsulation(tag: &str, flags: &[&str], want: u8) {
     let vis = visitors_in(&v["fa1_visitor"]);
     assert_eq!(vis.len(), 1, "{v:#}");
     assert_eq!(encap_protocol(&vis[0]["encapsulation"]), want);
+    // `show ip mobile dataplane --json` on the home agent: the TUN data plane, raw transmit
+    // (the default), and the stream read from its TUN device.
+    let dp = &v["ha_dataplane"];
+    assert_eq!(dp["kind"], "tun", "{dp:#}");
+    assert_eq!(dp["engine"]["tx_mode"], "raw", "{dp:#}");
+    assert_eq!(dp["engine"]["tunnels"], 1, "{dp:#}");
+    assert!(
+        dp["engine"]["counters"]["tun_packets"]
+            .as_u64()
+            .unwrap_or(0)
+            > 10,
+        "the home agent's engine read the stream from its TUN device: {dp:#}"
+    );
+    assert_eq!(
+        dp["engine"]["counters"]["tx_packet_socket"], 0,
+        "raw mode: {dp:#}"
+    );
 }
 
 #[test]
@@ -542,6 +561,18 @@ fn roaming_with_packet_socket_transmit() {
         assert!(
             t[0]["packets_in"].as_u64().unwrap_or(0) > 10,
             "{fa} decapsulated it: {v:#}"
+        );
+        // `show ip mobile dataplane --json`: packet transmit, and the packet socket carried
+        // the stream.
+        let dp = &v["ha_dataplane"];
+        assert_eq!(dp["kind"], "tun", "{dp:#}");
+        assert_eq!(dp["engine"]["tx_mode"], "packet", "{dp:#}");
+        assert!(
+            dp["engine"]["counters"]["tx_packet_socket"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0,
+            "the home agent sent on its packet socket: {dp:#}"
         );
     }
 }

@@ -158,6 +158,7 @@ pub fn render(request: &Request, data: serde_json::Value) -> Result<String, Fail
             }
         },
         Request::ShowNode => show::node(&view(data)?),
+        Request::ShowDataplane => show::dataplane(&view(data)?),
         // Like a router: a successful clear prints nothing.
         Request::ClearBinding { .. }
         | Request::ClearTraffic { .. }

@@ -30,10 +30,12 @@ usage:
            host [A | group | counters [A]] | secure {host | visitor |
            foreign-agent | home-agent} [A | nai NAI] [summary] | traffic |
            violation | globals | tunnel | visitor [[pending] [A | summary] |
-           nai NAI [session-id ID]] | node}. Words may be abbreviated
-           (sh ip mob bind). --json prints the answer's data as indented JSON
-           instead. Keys are hidden unless --show-keys. SPIs are hexadecimal;
-           times are UTC (MM/DD/YY hh:mm:ss); an infinite lifetime is INFINITE.
+           nai NAI [session-id ID]] | node | dataplane}. Words may be
+           abbreviated (sh ip mob bind). `dataplane` (every role) shows the
+           data plane in use and its tunnel engine's counters. --json prints
+           the answer's data as indented JSON instead. Keys are hidden unless
+           --show-keys. SPIs are hexadecimal; times are UTC (MM/DD/YY
+           hh:mm:ss); an infinite lifetime is INFINITE.
   clear    clear ip mobile {binding {all | A | nai NAI [session-id ID]} |
            visitor [all | A | nai NAI [session-id ID] [A]] | traffic [undo] |
            secure KIND {A | nai NAI | all} [load]}; prints nothing on

@@ -20,8 +20,8 @@
 //!   has commas (`Tunnel100 src 68.0.0.31, dest 66.0.0.5, reverse-allowed`); `Session
 //!   identifier ID` comes last. Without a known MAC address the first line is `Interface IF`.
 //! * The pending table (`Mobile Pending List:`), the summaries, the "Foreign Agent
-//!   Registrations:" lines beyond the router's and `show ip mobile node` are ours, in the
-//!   same style (absent values `-none-`).
+//!   Registrations:" lines beyond the router's, `show ip mobile node` and
+//!   `show ip mobile dataplane` are ours, in the same style (absent values `-none-`).
 
 use mip_control::views::*;
 use mip_control::PeerKind;
@@ -1141,6 +1141,131 @@ pub fn node(n: &NodeView) -> String {
         if !a.prefixes.is_empty() {
             let _ = writeln!(s, "{IND}Prefixes {}", a.prefixes.join(", "));
         }
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Every role: show ip mobile dataplane
+// ---------------------------------------------------------------------------------------
+
+/// `show ip mobile dataplane` (product-defined, in the style of `show ip mobile node`): a
+/// `Mobile Data Plane:` block (kind and why, then the TUN device, queues, offloads, transmit
+/// mode and tunnels), then the engine's counters by group: `Into tunnels:`, `Out of
+/// tunnels:`, `Drops:`, `ICMP:`, `Broadcasts:`, `Packet transmit:` (only in packet mode; the
+/// JSON form always has every counter) and `Queues:` (only with more than one). With `log`,
+/// one line saying that nothing is installed.
+pub fn dataplane(v: &DataplaneView) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Mobile Data Plane:");
+    match &v.reason {
+        Some(r) => {
+            let _ = writeln!(s, "{IND}Data plane {} ({r})", v.kind.text());
+        }
+        None => {
+            let _ = writeln!(s, "{IND}Data plane {}", v.kind.text());
+        }
+    }
+    let Some(e) = &v.engine else {
+        if v.kind == DataplaneKindView::Log {
+            let recorded = v
+                .requests
+                .map_or_else(String::new, |n| format!(", {n} recorded"));
+            let _ = writeln!(
+                s,
+                "{IND}Nothing is installed: requests are only recorded{recorded}"
+            );
+        } else {
+            let _ = writeln!(s, "{IND}No tunnel engine");
+        }
+        if let Some(n) = &v.note {
+            let _ = writeln!(s, "{IND}{n}");
+        }
+        return s;
+    };
+    let offload = match e.offload {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "unknown",
+    };
+    let _ = writeln!(
+        s,
+        "{IND}TUN {}, queues {}, offloads {offload}",
+        e.tun, e.queues
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Transmit {}, tunnels {}, wake-ups {}",
+        e.tx_mode.text(),
+        e.tunnels,
+        e.counters.wakeups
+    );
+    if let Some(n) = &v.note {
+        let _ = writeln!(s, "{IND}{n}");
+    }
+    let c = &e.counters;
+    let _ = writeln!(s, "Into tunnels:");
+    let _ = writeln!(
+        s,
+        "{IND}TUN packets {}, encapsulated {}",
+        c.tun_packets, e.encapsulated
+    );
+    let _ = writeln!(s, "Out of tunnels:");
+    let _ = writeln!(
+        s,
+        "{IND}Raw packets {}, decapsulated {}, coalesced {}",
+        c.raw_packets, e.decapsulated, c.rx_coalesced
+    );
+    let _ = writeln!(s, "Drops:");
+    let _ = writeln!(
+        s,
+        "{IND}No route {}, not IPv4 {}, unknown source {}, malformed {}",
+        c.no_route, c.not_ipv4, c.unknown_source, c.malformed
+    );
+    let _ = writeln!(
+        s,
+        "{IND}TUN read errors {}, raw receive errors {}",
+        c.tun_read_errors, c.raw_recv_errors
+    );
+    let _ = writeln!(s, "ICMP:");
+    let _ = writeln!(
+        s,
+        "{IND}Fragmentation needed sent {}, suppressed {}",
+        c.icmp_sent, c.icmp_suppressed
+    );
+    let _ = writeln!(s, "Broadcasts:");
+    let _ = writeln!(
+        s,
+        "{IND}Received {}, forwarded {}",
+        c.broadcast_rx, c.broadcast_forwarded
+    );
+    let _ = writeln!(
+        s,
+        "{IND}Dropped: loop {}, rate limited {}, TTL {}",
+        c.broadcast_loop, c.broadcast_rate_limited, c.broadcast_ttl
+    );
+    if e.tx_mode == TunnelTxView::Packet {
+        let _ = writeln!(s, "Packet transmit:");
+        let _ = writeln!(
+            s,
+            "{IND}Packet socket {}, raw fallback {}, raw refresh {}, send errors {}",
+            c.tx_packet_socket, c.tx_raw_fallback, c.tx_raw_refresh, c.packet_send_errors
+        );
+        let _ = writeln!(
+            s,
+            "{IND}Next hop resolved {}, unresolved {}, deferred {}",
+            c.nexthop_resolved, c.nexthop_unresolved, c.nexthop_deferred
+        );
+    }
+    if e.queue_packets.len() > 1 {
+        let q: Vec<String> = e
+            .queue_packets
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{i}: {n}"))
+            .collect();
+        let _ = writeln!(s, "Queues:");
+        let _ = writeln!(s, "{IND}TUN packets by queue {}", q.join(", "));
     }
     s
 }

@@ -620,6 +620,48 @@ fn show_node_text_and_json() {
 }
 
 #[test]
+fn show_dataplane_text_and_json() {
+    let v = DataplaneView {
+        kind: DataplaneKindView::Log,
+        reason: Some("--dataplane".into()),
+        requests: Some(3),
+        engine: None,
+        note: None,
+    };
+    let data = serde_json::to_value(&v).unwrap();
+    let d = FakeDaemon::answering(&Response::ok(data.clone()));
+    let out = mipctl(Some(&d.path), &["sh", "ip", "mob", "data"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), show::dataplane(&v));
+    assert!(stdout(&out).starts_with("Mobile Data Plane:\n    Data plane log (--dataplane)\n"));
+    assert_eq!(d.request(), json!({"command": "show_dataplane"}));
+
+    let d = FakeDaemon::answering(&Response::ok(data.clone()));
+    let out = mipctl(
+        Some(&d.path),
+        &["--json", "show", "ip", "mobile", "dataplane"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), data);
+    assert_eq!(serde_json::from_str::<DataplaneView>(&text).unwrap(), v);
+    d.request();
+
+    // Junk after the command: refused locally (exit 2), nothing sent.
+    let dir = tempfile::tempdir().unwrap();
+    let out = mipctl(
+        Some(&dir.path().join("none.sock")),
+        &["show", "ip", "mobile", "dataplane", "detail"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("% Invalid input detected at 'detail'."),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn visitor_json_and_traffic_with_foreign_agent() {
     let list = seed_visitor_list();
     let data = serde_json::to_value(&list).unwrap();

@@ -41,9 +41,7 @@ use mip_config::{Format, Loaded};
 use mip_control::views::ClearView;
 use mip_control::{BindingFilter, ClearBinding, HostFilter, Request, Response};
 use mip_ha::{BindingSelector, DataPlaneRequest, HaOptions, HomeAgent, StoreOp, Transmit};
-use mip_io::{
-    DataPlane, Datagram, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, UdpOptions, BATCH,
-};
+use mip_io::{Datagram, LoggingDataPlane, Poller, RecvBatch, UdpEndpoint, UdpOptions, BATCH};
 
 use mip_store::StoreError;
 use mip_wire::registration::RegistrationReplyPacket;
@@ -224,7 +222,9 @@ struct Daemon {
     store: Option<StoreGlue>,
     socket: UdpEndpoint,
     poller: Poller,
-    dataplane: Box<dyn DataPlane>,
+    dataplane: Box<dyn dataplane::HaDataPlane>,
+    /// The data plane in force and why (`show ip mobile dataplane`).
+    dataplane_choice: dataplane::Chosen,
     events: Receiver<Event>,
     recv: RecvBatch,
     ops: Vec<StoreOp>,
@@ -331,7 +331,7 @@ pub fn run(
             )
         })?;
     }
-    let dataplane = dataplane::home_agent(
+    let (dataplane, dataplane_choice) = dataplane::home_agent(
         settings.dataplane,
         settings.tunnel_tx,
         &loaded.config,
@@ -355,6 +355,7 @@ pub fn run(
         socket,
         poller,
         dataplane,
+        dataplane_choice,
         events,
         recv: RecvBatch::new(),
         ops: Vec::with_capacity(2 * BATCH),
@@ -726,6 +727,12 @@ impl Daemon {
                 let counters = self.dataplane.tunnel_counters();
                 later(move || views::tunnels(&bindings, reverse, &counters))
             }
+            Request::ShowDataplane => ok(&dataplane::view(
+                &self.dataplane_choice,
+                self.dataplane.counts().total(),
+                self.dataplane.engine(),
+                None,
+            )),
             Request::ClearBinding { selector } => {
                 let selector = match selector {
                     ClearBinding::All => BindingSelector::All,

@@ -235,6 +235,12 @@ fn scenario(form: Form) {
     );
     let tunnels = d.show(&Request::ShowTunnel);
     assert_eq!(tunnels["total"], 3);
+    // `--dataplane log`: the data plane says so, with the requests it recorded and no engine.
+    let dp = d.show(&Request::ShowDataplane);
+    assert_eq!(dp["kind"], "log", "{dp:#}");
+    assert_eq!(dp["reason"], "--dataplane", "{dp:#}");
+    assert!(dp["engine"].is_null(), "{dp:#}");
+    assert!(dp["requests"].as_u64().unwrap_or(0) >= 3, "{dp:#}");
     let t = traffic(&d);
     assert_eq!(t["accepted"], 5);
     assert_eq!(t["bad_identification"], 1);

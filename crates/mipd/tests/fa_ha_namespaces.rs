@@ -552,6 +552,29 @@ algorithm = "hmac-md5"
         t["bytes_out"].as_u64().unwrap() > 1 << 20,
         "reverse tunnelled: {t}"
     );
+    // `show ip mobile dataplane` on both agents: the tun data plane with its engine, raw
+    // transmit, one tunnel, and the traffic just carried.
+    let dp = ha.show(&Request::ShowDataplane);
+    assert_eq!(dp["kind"], "tun", "{dp:#}");
+    let e = &dp["engine"];
+    assert!(e["tun"].as_str().unwrap().starts_with("mipt"), "{dp:#}");
+    assert_eq!(
+        (e["tx_mode"].as_str(), e["tunnels"].as_u64()),
+        (Some("raw"), Some(1))
+    );
+    assert!(e["counters"]["tun_packets"].as_u64().unwrap() > 0, "{dp:#}");
+    assert!(e["encapsulated"].as_u64().unwrap() > 0, "{dp:#}");
+    let dp = fa.show(&Request::ShowDataplane);
+    assert_eq!(dp["kind"], "tun", "{dp:#}");
+    let e = &dp["engine"];
+    assert!(e["tun"].as_str().unwrap().starts_with("mipfa"), "{dp:#}");
+    assert_eq!(
+        (e["tx_mode"].as_str(), e["tunnels"].as_u64()),
+        (Some("raw"), Some(1))
+    );
+    assert!(e["counters"]["raw_packets"].as_u64().unwrap() > 0, "{dp:#}");
+    assert!(e["decapsulated"].as_u64().unwrap() > 0, "{dp:#}");
+    assert!(dp["requests"].as_u64().unwrap() >= 1, "{dp:#}");
     let traffic = fa.show(&Request::ShowTraffic);
     let fat = &traffic["foreign_agent"];
     assert_eq!(fat["requests_in"], 2);

@@ -453,6 +453,28 @@ fn colocated_registration_link_change_and_control_socket() {
     tcp_round_trip(&gw, b"through the home agent's tunnel")
         .unwrap_or_else(|e| panic!("{e}\n{}\n{}", node.log_text(), ha.log_text()));
 
+    // `show ip mobile dataplane` on the node: its engine (co-located care-of address) has the
+    // tunnel and decapsulated the session; the home agent's encapsulated it.
+    let dp = node.show(&Request::ShowDataplane);
+    assert_eq!(dp["kind"], "tun", "{dp:#}");
+    let e = &dp["engine"];
+    assert!(e["tun"].as_str().unwrap().starts_with("mipmn"), "{dp:#}");
+    assert_eq!(
+        (e["tx_mode"].as_str(), e["tunnels"].as_u64()),
+        (Some("raw"), Some(1))
+    );
+    assert!(e["counters"]["raw_packets"].as_u64().unwrap() > 0, "{dp:#}");
+    assert!(dp["requests"].as_u64().unwrap() >= 1, "{dp:#}");
+    let dp = ha.show(&Request::ShowDataplane);
+    assert_eq!(
+        (dp["kind"].as_str(), dp["reason"].as_str()),
+        (Some("tun"), Some("--dataplane"))
+    );
+    assert!(
+        dp["engine"]["counters"]["tun_packets"].as_u64().unwrap() > 0,
+        "{dp:#}"
+    );
+
     // Link down and up: a solicitation within 100 ms of the carrier's return.
     let accepted_before = v["counters"]["registrations_accepted"].as_u64().unwrap();
     let g0 = ifindex(&gw, "g0");

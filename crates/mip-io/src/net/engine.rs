@@ -560,6 +560,10 @@ pub struct TunnelEngine {
     serial: Mutex<()>,
     tun_name: String,
     tun_ifindex: u32,
+    /// The TUN device was opened with its offloads (`IFF_VNET_HDR`).
+    offload: bool,
+    /// How outer packets are sent.
+    tx: TxMode,
 }
 
 fn not_found(what: String) -> io::Error {
@@ -597,6 +601,7 @@ impl TunnelEngine {
         }
         let tun_name = tun.name().to_owned();
         let tun_ifindex = tun.ifindex();
+        let offload = tun.vnet_hdr();
         let rx = Arc::new([
             RawSocket::receiver(4)?,
             RawSocket::receiver(47)?,
@@ -638,6 +643,8 @@ impl TunnelEngine {
             serial: Mutex::new(()),
             tun_name,
             tun_ifindex,
+            offload,
+            tx: config.tx,
         };
         for (queue, io, waker) in parts {
             let (commands, receiver) = mpsc::channel();
@@ -687,6 +694,17 @@ impl TunnelEngine {
     /// The number of TUN queues (and engine threads).
     pub fn queues(&self) -> usize {
         self.commands.len()
+    }
+
+    /// Whether the TUN device runs with its offloads ([`EngineConfig::offload`] asked for
+    /// them and the kernel accepted).
+    pub fn offload(&self) -> bool {
+        self.offload
+    }
+
+    /// How outer packets are sent ([`EngineConfig::tx`]).
+    pub fn tx_mode(&self) -> TxMode {
+        self.tx
     }
 
     fn wake(&self, queue: usize) {

@@ -49,9 +49,13 @@ pub trait FaDataPlane {
     fn kind(&self) -> &'static str;
     /// Requests seen.
     fn counts(&self) -> FaDataPlaneCounts;
-    /// The tunnel engine's counters (`tun` only).
-    fn engine_stats(&self) -> Option<EngineStats> {
+    /// The tunnel engine (`tun` only).
+    fn engine(&self) -> Option<&TunnelEngine> {
         None
+    }
+    /// The tunnel engine's counters (`tun` only; `None` too when the engine does not answer).
+    fn engine_stats(&self) -> Option<EngineStats> {
+        self.engine().and_then(|e| e.stats().ok())
     }
 }
 
@@ -327,8 +331,8 @@ impl FaDataPlane for LinuxFaDataPlane {
         self.counts
     }
 
-    fn engine_stats(&self) -> Option<EngineStats> {
-        self.engine.stats().ok()
+    fn engine(&self) -> Option<&TunnelEngine> {
+        Some(&self.engine)
     }
 }
 

@@ -73,6 +73,7 @@ use self::dataplane::{FaDataPlane, LinuxFaDataPlane, LogFaDataPlane};
 use crate::args::DataplaneKind;
 use crate::control::{self, later, ok, Answer};
 use crate::daemon::{DaemonError, Settings};
+use crate::dataplane::{self as dataplane_view, Chosen};
 use crate::event::Event;
 use crate::signals;
 use crate::views;
@@ -118,6 +119,8 @@ struct Fa {
     config: Arc<Loaded>,
     core: ForeignAgent,
     dp: Box<dyn FaDataPlane>,
+    /// The data plane in force and why (`show ip mobile dataplane`).
+    dp_choice: Chosen,
     udp: InterfaceUdpSocket,
     icmp: IcmpSocket,
     sender: PacketSocket,
@@ -197,18 +200,21 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         );
     }
     let (kind, why) = settings.dataplane;
-    let dp: Box<dyn FaDataPlane> = match kind {
+    let (dp, dp_choice): (Box<dyn FaDataPlane>, Chosen) = match kind {
         DataplaneKind::Log => {
             tracing::info!(
                 reason = why,
                 "data plane: log (visitor entries are not installed)"
             );
-            Box::new(LogFaDataPlane::default())
+            (
+                Box::new(LogFaDataPlane::default()),
+                Chosen::new(settings.dataplane),
+            )
         }
         DataplaneKind::Tun => match LinuxFaDataPlane::new(settings.tunnel_tx) {
             Ok(d) => {
                 tracing::info!(reason = why, tun = d.tun_name(), "data plane: tun (decapsulation, delivery to visitors without ARP, reverse tunnels)");
-                Box::new(d)
+                (Box::new(d), Chosen::new(settings.dataplane))
             }
             Err(e) if why == "--dataplane" => {
                 return Err(DaemonError::Io(
@@ -218,7 +224,10 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "data plane: cannot start the user-space data plane; running with --dataplane log (visitors get no traffic)");
-                Box::new(LogFaDataPlane::default())
+                (
+                    Box::new(LogFaDataPlane::default()),
+                    Chosen::fallback(why, &e),
+                )
             }
         },
     };
@@ -281,6 +290,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
         config: Arc::new(loaded),
         core,
         dp,
+        dp_choice,
         udp,
         icmp,
         sender,
@@ -861,6 +871,15 @@ impl Fa {
                 ok(&g)
             }
             Request::ShowTunnel => ok(&self.tunnel_list(now)),
+            Request::ShowDataplane => {
+                let c = self.dp.counts();
+                ok(&dataplane_view::view(
+                    &self.dp_choice,
+                    c.add_visitor + c.remove_visitor,
+                    self.dp.engine(),
+                    None,
+                ))
+            }
             Request::ShowSecure {
                 peer,
                 target,

@@ -77,6 +77,7 @@ use mip_wire::MIP_UDP_PORT;
 
 use crate::args::{Args, DataplaneKind};
 use crate::control::{self, Answer};
+use crate::dataplane::{self, Chosen};
 use crate::event::Event;
 use crate::signals;
 
@@ -190,6 +191,8 @@ struct Stats {
     send_failures: u64,
     replies: u64,
     core_panics: u64,
+    /// Data-plane requests of the core (`show ip mobile dataplane`).
+    dataplane_requests: u64,
 }
 
 struct Node {
@@ -204,6 +207,8 @@ struct Node {
     udp: UdpEndpoint,
     recv: RecvBatch,
     plumbing: Plumbing,
+    /// The data plane in force and why (`show ip mobile dataplane`).
+    dataplane_choice: Chosen,
     poller: Poller,
     epoll: Epoll,
     events: Receiver<Event>,
@@ -339,6 +344,7 @@ impl Node {
             udp,
             recv: RecvBatch::new(),
             plumbing,
+            dataplane_choice: Chosen::new((dataplane, why)),
             poller,
             epoll,
             events,
@@ -710,12 +716,33 @@ impl Node {
                     Err(e) => Response::error(format!("cannot encode the view: {e}")).into(),
                 }
             }
+            Request::ShowDataplane => {
+                // The engine exists only for a co-located care-of address.
+                let note = (self.dataplane_choice.kind == DataplaneKind::Tun
+                    && self.plumbing.engine().is_none())
+                .then(|| {
+                    "No co-located care-of address configured: the foreign agent decapsulates \
+                     what the home agent tunnels to this node"
+                        .to_string()
+                });
+                let v = dataplane::view(
+                    &self.dataplane_choice,
+                    self.stats.dataplane_requests,
+                    self.plumbing.engine(),
+                    note,
+                );
+                match serde_json::to_value(&v) {
+                    Ok(j) => Response::ok(j).into(),
+                    Err(e) => Response::error(format!("cannot encode the view: {e}")).into(),
+                }
+            }
             Request::Reload => {
                 Response::error("the mobile node does not reload its configuration; restart mipd")
                     .into()
             }
             other => Response::error(format!(
-                "not served by the mobile node (try `show ip mobile node`): {other:?}"
+                "not served by the mobile node (try `show ip mobile node` or `show ip mobile \
+                 dataplane`): {other:?}"
             ))
             .into(),
         }
@@ -751,6 +778,7 @@ impl Node {
 
     fn dataplane(&mut self, d: DataPlaneRequest) {
         tracing::debug!(request = ?d, "data-plane request");
+        self.stats.dataplane_requests += 1;
         match d {
             DataPlaneRequest::UseForeignAgent {
                 interface,

@@ -189,6 +189,12 @@ impl Plumbing {
         self.engine.as_ref().map(TunnelEngine::tun_name)
     }
 
+    /// The tunnel engine (co-located care-of addresses with `--dataplane tun` only), for
+    /// `show ip mobile dataplane`.
+    pub fn engine(&self) -> Option<&TunnelEngine> {
+        self.engine.as_ref()
+    }
+
     fn check(&mut self, what: &str, r: io::Result<()>) {
         match r {
             Ok(()) => tracing::debug!("data plane: {what}"),
