@@ -44,8 +44,20 @@
 //!   without confirming it, so the first packet of each tunnel in each one-second period
 //!   goes through the raw socket (`tx_raw_refresh`): the kernel uses, and so confirms or
 //!   probes, the neighbour as usual, and a changed MAC is picked up at the next refresh.
+//!   Resolutions are synchronous netlink requests in the engine thread, so they are
+//!   rationed ([`EngineConfig::resolutions_per_second`]): the oldest entries first; a new
+//!   tunnel beyond the budget starts on the raw socket (`nexthop_deferred`).
 //!   Order is kept: a batch leaves in order, in runs per socket.
 //!   [`EngineCounters::tx_packet_socket`] counts what went by the packet socket.
+//!
+//! # Coalesced packets out of a tunnel
+//!
+//! When the receiving interface (or a router before it) does GRO, the kernel merges the outer
+//! packets of one inner TCP flow and the raw socket hands over one packet of up to 64 KB,
+//! with the TCP checksum left partial. Such a packet (IPv4/TCP, whole, larger than the TUN
+//! MTU) goes back into the TUN device as a TCP GSO packet, or cut into segments when the
+//! device has no offloads ([`received_super_tcp4`], `rx_coalesced`); written as it is, the
+//! kernel would drop it as larger than the MTU.
 //!
 //! # Header rules
 //!
