@@ -449,6 +449,8 @@ impl Gro {
             && b[28..32] == p[28..32]
             && b[32] == p[32]
             && b[34..36] == p[34..36]
+            // urgent pointer: meaningless without URG, but a segment must come back as it was
+            && b[38..40] == p[38..40]
             // options (timestamps included) identical
             && b[40..hl] == p[40..hl])
     }
