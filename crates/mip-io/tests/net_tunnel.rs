@@ -13,7 +13,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use mip_io::net::raw::RawSocket;
-use mip_io::net::{Encapsulation, EngineConfig, Netlink, Route, Rule, TunnelEngine, TunnelSpec};
+use mip_io::net::{
+    Encapsulation, EngineConfig, Netlink, Route, Rule, TunnelEngine, TunnelSpec, TxMode,
+};
 use net_support::*;
 
 const C: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 2);
@@ -36,15 +38,22 @@ fn start_engine(ns: &Netns, name: &'static str) -> TunnelEngine {
 }
 
 fn start_engine_queues(ns: &Netns, name: &'static str, queues: usize) -> TunnelEngine {
-    start_engine_with(ns, name, queues, true)
+    start_engine_with(ns, name, queues, true, TxMode::Raw)
 }
 
-fn start_engine_with(ns: &Netns, name: &'static str, queues: usize, offload: bool) -> TunnelEngine {
+fn start_engine_with(
+    ns: &Netns,
+    name: &'static str,
+    queues: usize,
+    offload: bool,
+    tx: TxMode,
+) -> TunnelEngine {
     ns.run(move || {
         TunnelEngine::start(EngineConfig {
             tun_name: name.into(),
             queues,
             offload,
+            tx,
             ..EngineConfig::default()
         })
         .expect("start engine")
@@ -64,16 +73,18 @@ fn lab_queues(
     reverse: bool,
     queues: usize,
 ) -> Lab {
-    lab_with(encapsulation, mtu_a, reverse, queues, true)
+    lab_with(encapsulation, mtu_a, reverse, queues, true, TxMode::Raw)
 }
 
-/// [`lab_queues`], with B's engine opening its TUN device with offloads or without.
+/// [`lab_queues`], with B's engine opening its TUN device with offloads or without, and A's
+/// engine sending with `a_tx`.
 fn lab_with(
     encapsulation: Encapsulation,
     mtu_a: Option<u16>,
     reverse: bool,
     queues: usize,
     b_offload: bool,
+    a_tx: TxMode,
 ) -> Lab {
     let c = Netns::new("c");
     let a = Netns::new("a");
@@ -91,7 +102,7 @@ fn lab_with(
         b.ip("route add 10.1.0.0/24 via 10.2.0.1");
     }
 
-    let ea = start_engine_queues(&a, "mipt0", queues);
+    let ea = start_engine_with(&a, "mipt0", queues, true, a_tx);
     ea.add_tunnel(
         1,
         TunnelSpec {
@@ -112,7 +123,7 @@ fn lab_with(
             .unwrap()
     });
 
-    let eb = start_engine_with(&b, "mipt1", 1, b_offload);
+    let eb = start_engine_with(&b, "mipt1", 1, b_offload, TxMode::Raw);
     eb.add_tunnel(
         1,
         TunnelSpec {
@@ -258,7 +269,7 @@ fn gro_coalesced_tunnel_packets_are_delivered() {
 }
 
 fn gro_coalesced(b_offload: bool) {
-    let lab = lab_with(Encapsulation::IpIp, None, false, 1, b_offload);
+    let lab = lab_with(Encapsulation::IpIp, None, false, 1, b_offload, TxMode::Raw);
     lab.a.exec("ethtool -K a1 tso off gso off");
     lab.b.exec("ethtool -K b1 gro off");
     lab.b.exec("ethtool -K b1 gro on");
@@ -608,4 +619,63 @@ fn multi_queue_engine_spreads_flows_and_shares_tunnel_state() {
     assert_eq!(s.engine.no_route, before + sent_none as u64);
     assert!(s.tunnels.is_empty());
     let _ = (&lab.a, &lab.b);
+}
+
+/// Several TUN queues with the packet transmit mode: each queue thread has its own packet
+/// socket and next-hop cache; every datagram arrives, both queues sent, most packets went by
+/// the packet sockets, and the outer Identifications stay unique across the threads.
+#[test]
+fn multi_queue_engine_with_packet_transmit() {
+    if !require_root() {
+        return;
+    }
+    let lab = lab_with(Encapsulation::IpIp, None, false, 2, true, TxMode::Packet);
+    // The kernel's neighbour entry for B exists before the engine's first resolution.
+    lab.a.exec("ping -c 1 -W 1 10.2.0.2");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let receiver = lab.b.spawn(move || {
+        let s = std::net::UdpSocket::bind(SocketAddrV4::new(H, 9000)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 2048];
+        let mut n = 0usize;
+        while s.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    });
+    ready_rx.recv().unwrap();
+    let cap = Capture::start(&lab.b, "b1", &[4]);
+    let sent = lab.c.run(|| udp_flows(H, 32, 10, 200, false));
+    assert!(eventually(
+        || lab.ea.stats().unwrap().tunnel(1).tx_packets >= sent as u64
+    ));
+    let wire = cap.finish();
+    assert_eq!(
+        receiver.join().unwrap(),
+        sent,
+        "every datagram through the tunnel"
+    );
+    let s = lab.ea.stats().unwrap();
+    assert!(
+        s.queue_packets.iter().all(|&n| n > 0),
+        "both queues carried packets: {:?}",
+        s.queue_packets
+    );
+    let c = &s.engine;
+    assert_eq!(
+        c.tx_packet_socket + c.tx_raw_fallback + c.tx_raw_refresh,
+        sent as u64,
+        "{c:?}"
+    );
+    assert!(
+        c.tx_packet_socket >= sent as u64 / 2 && c.packet_send_errors == 0,
+        "{c:?}"
+    );
+    let ids: std::collections::HashSet<u16> = wire
+        .iter()
+        .filter(|p| ip_src(p) == A_B && ip_dst(p) == B_A)
+        .map(|p| u16::from_be_bytes([p[4], p[5]]))
+        .collect();
+    assert_eq!(ids.len(), sent, "no outer Identification twice");
 }
