@@ -1,6 +1,6 @@
 //! Command line.
 
-use mip_io::net::engine::TxMode;
+use mip_io::net::engine::{EngineConfig, TxMode};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -88,6 +88,61 @@ pub struct Args {
     /// outer packets bypass netfilter, the qdisc and policy routing at send time).
     #[arg(long, value_name = "raw|packet", value_enum, default_value_t = TunnelTx::Raw)]
     pub tunnel_tx: TunnelTx,
+
+    /// TUN queues of the tunnel engine, one engine thread each (1..=16): the kernel spreads
+    /// the flows routed into the tunnels over them, so encapsulation can use several cores.
+    /// The first thread also decapsulates.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub tunnel_queues: u16,
+
+    /// Pin the tunnel engine's threads: the first CPU for queue 0's thread, the next for
+    /// queue 1's, and so on (e.g. `2,3`); a queue without a CPU is not pinned. Default: none
+    /// pinned.
+    #[arg(long, value_name = "CPU,...", value_delimiter = ',')]
+    pub tunnel_cpus: Vec<usize>,
+}
+
+/// How the tunnel engine runs (`--tunnel-tx`, `--tunnel-queues`, `--tunnel-cpus`), for
+/// every role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineTuning {
+    /// Transmit mode.
+    pub tx: TxMode,
+    /// TUN queues (threads).
+    pub queues: usize,
+    /// CPUs of the queue threads, in queue order.
+    pub cpus: Vec<usize>,
+}
+
+impl Default for EngineTuning {
+    fn default() -> Self {
+        EngineTuning {
+            tx: TxMode::Raw,
+            queues: 1,
+            cpus: Vec::new(),
+        }
+    }
+}
+
+impl EngineTuning {
+    /// Applies it to an engine configuration.
+    pub fn apply(&self, cfg: &mut EngineConfig) {
+        cfg.tx = self.tx;
+        cfg.queues = self.queues.max(1);
+        cfg.cpu = self.cpus.first().copied();
+        cfg.queue_cpus = self.cpus.iter().skip(1).copied().collect();
+    }
+}
+
+impl Args {
+    /// The tunnel engine's settings from the command line.
+    pub fn engine_tuning(&self) -> EngineTuning {
+        EngineTuning {
+            tx: self.tunnel_tx.mode(),
+            queues: usize::from(self.tunnel_queues),
+            cpus: self.tunnel_cpus.clone(),
+        }
+    }
 }
 
 /// `--tunnel-tx`.
@@ -266,6 +321,39 @@ mod tests {
             choose_dataplane(a.dataplane),
             (DataplaneKind::Tun, "--dataplane")
         );
+    }
+
+    #[test]
+    fn tunnel_queues_and_cpus_reach_the_engine_configuration() {
+        let t = parse(&["--config", "x"]).unwrap().engine_tuning();
+        assert_eq!(t, EngineTuning::default());
+        let mut cfg = EngineConfig::default();
+        t.apply(&mut cfg);
+        assert_eq!((cfg.queues, cfg.cpu, cfg.queue_cpus.len()), (1, None, 0));
+        let a = parse(&[
+            "--config",
+            "x",
+            "--tunnel-queues",
+            "3",
+            "--tunnel-cpus",
+            "1,0",
+            "--tunnel-tx",
+            "packet",
+        ])
+        .unwrap();
+        let mut cfg = EngineConfig::default();
+        a.engine_tuning().apply(&mut cfg);
+        assert_eq!(cfg.queues, 3);
+        assert_eq!(cfg.cpu, Some(1));
+        assert_eq!(cfg.queue_cpus, vec![0]);
+        assert_eq!(cfg.tx, TxMode::Packet);
+        for bad in [
+            &["--config", "x", "--tunnel-queues", "0"][..],
+            &["--config", "x", "--tunnel-queues", "17"],
+            &["--config", "x", "--tunnel-cpus", "a"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //! the failure is logged; a store that can no longer write at all (poisoned) stops the daemon
 //! with an error, so that a supervisor restarts it and recovery reads back what was kept.
 
-use mip_io::net::engine::TxMode;
+use crate::args::EngineTuning;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::panic::AssertUnwindSafe;
@@ -87,8 +87,8 @@ pub struct Settings {
     pub dataplane: (DataplaneKind, &'static str),
     /// CPU for the registration loop (`--cpu`).
     pub cpu: Option<usize>,
-    /// How the tunnel engine sends (`--tunnel-tx`).
-    pub tunnel_tx: TxMode,
+    /// How the tunnel engine runs (`--tunnel-tx`, `--tunnel-queues`, `--tunnel-cpus`).
+    pub engine: EngineTuning,
 }
 
 /// Pins the calling thread (the registration loop) when `--cpu` asks for it. Called after
@@ -333,7 +333,7 @@ pub fn run(
     }
     let (dataplane, dataplane_choice) = dataplane::home_agent(
         settings.dataplane,
-        settings.tunnel_tx,
+        &settings.engine,
         &loaded.config,
         log_dp,
         settings.dataplane_log.is_some(),

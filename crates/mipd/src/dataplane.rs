@@ -32,7 +32,7 @@ use mip_io::net::engine::TxMode;
 use mip_io::net::{EngineCounters, EngineStats, HaDataPlaneConfig, LinuxHaDataPlane, TunnelEngine};
 use mip_io::{DataPlane, DataPlaneCounts, LoggingDataPlane, TunnelTraffic};
 
-use crate::args::DataplaneKind;
+use crate::args::{DataplaneKind, EngineTuning};
 use crate::daemon::DaemonError;
 
 /// The home agent's data plane as the daemon holds it: a [`DataPlane`] that may have a tunnel
@@ -151,7 +151,7 @@ pub fn home_links(config: &Config) -> Vec<String> {
 /// `--dataplane tun` was asked for and the user-space data plane could not start.
 pub fn home_agent(
     (kind, why): (DataplaneKind, &'static str),
-    tx: TxMode,
+    engine: &EngineTuning,
     config: &Config,
     log: LoggingDataPlane,
     log_file: bool,
@@ -164,7 +164,7 @@ pub fn home_agent(
         return Ok((Box::new(log), Chosen::new((kind, why))));
     }
     let mut plane = HaDataPlaneConfig::default();
-    plane.engine.tx = tx;
+    engine.apply(&mut plane.engine);
     let started = LinuxHaDataPlane::new(plane);
     match started {
         Ok(real) => {
@@ -172,7 +172,8 @@ pub fn home_agent(
             tracing::info!(
                 reason = why,
                 tun = real.engine().tun_name(),
-                tx = ?tx,
+                tx = ?engine.tx,
+                queues = engine.queues,
                 home_links = ?links,
                 "data plane: tun (user-space tunnels, host routes, proxy ARP)"
             );

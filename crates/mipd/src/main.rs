@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         dataplane_log: args.dataplane_log.clone(),
         dataplane: args::choose_dataplane(args.dataplane),
         cpu: args.cpu,
-        tunnel_tx: args.tunnel_tx.mode(),
+        engine: args.engine_tuning(),
     };
     tracing::info!(
         role = args.role.name(),

@@ -92,6 +92,12 @@ impl Mipd {
             .arg("--control-socket")
             .arg(&self.socket)
             .args(["--dataplane", "tun", "--log-level", "debug"])
+            // The home agent's engine with two TUN queues (two threads).
+            .args(if self.role == "home-agent" {
+                &["--tunnel-queues", "2"][..]
+            } else {
+                &[]
+            })
             .arg("--dataplane-log")
             .arg(self.dir.join("dataplane.jsonl"))
             .stdin(Stdio::null())
@@ -561,6 +567,12 @@ algorithm = "hmac-md5"
     assert_eq!(
         (e["tx_mode"].as_str(), e["tunnels"].as_u64()),
         (Some("raw"), Some(1))
+    );
+    assert_eq!(e["queues"], 2, "--tunnel-queues 2: {dp:#}");
+    assert_eq!(
+        e["queue_packets"].as_array().map(Vec::len),
+        Some(2),
+        "{dp:#}"
     );
     assert!(e["counters"]["tun_packets"].as_u64().unwrap() > 0, "{dp:#}");
     assert!(e["encapsulated"].as_u64().unwrap() > 0, "{dp:#}");

@@ -19,8 +19,10 @@ use mip_fa::{DataPlaneRequest, VisitorRoute};
 use mip_io::net::fa::{self, ReverseTunnel};
 use mip_io::net::{
     sysctl, Encapsulation, EngineConfig, EngineStats, Netlink, Route, TunnelEngine, TunnelId,
-    TunnelSpec, TxMode,
+    TunnelSpec,
 };
+
+use crate::args::EngineTuning;
 
 /// The routing table of reverse tunnels (its default route is the TUN device).
 pub const REVERSE_TABLE: u32 = 434;
@@ -125,13 +127,14 @@ impl LinuxFaDataPlane {
     ///
     /// # Errors
     /// Not permitted, or the TUN device cannot be made.
-    pub fn new(tx: TxMode) -> io::Result<Self> {
+    pub fn new(tuning: &EngineTuning) -> io::Result<Self> {
         sysctl::set_ip_forward(true)?;
-        let engine = TunnelEngine::start(EngineConfig {
+        let mut cfg = EngineConfig {
             tun_name: "mipfa%d".into(),
-            tx,
             ..EngineConfig::default()
-        })?;
+        };
+        tuning.apply(&mut cfg);
+        let engine = TunnelEngine::start(cfg)?;
         Ok(LinuxFaDataPlane {
             engine,
             nl: Netlink::open()?,

@@ -211,7 +211,7 @@ pub fn run(settings: Settings, loaded: Loaded) -> Result<(), DaemonError> {
                 Chosen::new(settings.dataplane),
             )
         }
-        DataplaneKind::Tun => match LinuxFaDataPlane::new(settings.tunnel_tx) {
+        DataplaneKind::Tun => match LinuxFaDataPlane::new(&settings.engine) {
             Ok(d) => {
                 tracing::info!(reason = why, tun = d.tun_name(), "data plane: tun (decapsulation, delivery to visitors without ARP, reverse tunnels)");
                 (Box::new(d), Chosen::new(settings.dataplane))

@@ -277,7 +277,7 @@ impl Node {
             cfg.home_address,
             cfg.home_network.len(),
             home_gateway,
-            args.tunnel_tx.mode(),
+            &args.engine_tuning(),
         )
         .map_err(io_err("data plane"))?;
         for name in &cfg.interfaces {

@@ -28,7 +28,9 @@
 use std::io;
 use std::net::Ipv4Addr;
 
-use mip_io::net::engine::{Encapsulation, EngineConfig, TunnelEngine, TxMode};
+use mip_io::net::engine::{Encapsulation, EngineConfig, TunnelEngine};
+
+use crate::args::EngineTuning;
 use mip_io::net::mn::{attach_colocated, detach_colocated, ColocatedBinding};
 use mip_io::net::netlink::{Netlink, Route, Rule, MAIN_TABLE};
 use mip_io::net::sysctl;
@@ -142,15 +144,16 @@ impl Plumbing {
         home_address: Ipv4Addr,
         home_prefix_len: u8,
         home_gateway: Ipv4Addr,
-        tx: TxMode,
+        tuning: &EngineTuning,
     ) -> io::Result<Plumbing> {
         let nl = if apply { Some(Netlink::open()?) } else { None };
         let engine = if apply && tunnel {
-            Some(TunnelEngine::start(EngineConfig {
+            let mut cfg = EngineConfig {
                 tun_name: "mipmn%d".into(),
-                tx,
                 ..EngineConfig::default()
-            })?)
+            };
+            tuning.apply(&mut cfg);
+            Some(TunnelEngine::start(cfg)?)
         } else {
             None
         };
