@@ -113,7 +113,7 @@ const FLOWS: usize = 8;
 /// Sends UDP datagrams of `ip_len` IP bytes to `dst` for `secs` seconds, in batches of 64,
 /// from [`FLOWS`] sockets in turn.
 fn blast(dst: Ipv4Addr, ip_len: usize, secs: f64) -> u64 {
-    let _ = mip_io::net::engine::pin_to_cpu(0);
+    let _ = mip_io::sys::pin_current_thread(0);
     let socks: Vec<UdpSocket> = (0..FLOWS)
         .map(|_| {
             let s = UdpSocket::bind("0.0.0.0:0").unwrap();

@@ -143,6 +143,25 @@ pub fn fill_random(buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The CPUs this process may run on (`sched_getaffinity(2)` of the calling thread), in
+/// increasing order.
+///
+/// # Errors
+/// The kernel refused (not expected).
+pub fn allowed_cpus() -> io::Result<Vec<usize>> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; sched_getaffinity writes at most
+    // size_of::<cpu_set_t>() bytes into it; CPU_ISSET reads inside it (i < CPU_SETSIZE).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((0..libc::CPU_SETSIZE as usize)
+            .filter(|&i| libc::CPU_ISSET(i, &set))
+            .collect())
+    }
+}
+
 /// Pins the calling thread to CPU `cpu` (`sched_setaffinity(2)` on this thread only; threads
 /// it starts afterwards inherit the pin, threads started before keep their own mask).
 ///

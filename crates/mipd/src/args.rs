@@ -135,6 +135,32 @@ impl EngineTuning {
 }
 
 impl Args {
+    /// Checks what clap cannot: every `--tunnel-cpus` CPU is one this process may run on
+    /// (`allowed`), and there are no more of them than queues.
+    ///
+    /// # Errors
+    /// The message for the operator.
+    pub fn check_tunnel_cpus(&self, allowed: &[usize]) -> Result<(), String> {
+        if self.tunnel_cpus.len() > usize::from(self.tunnel_queues) {
+            return Err(format!(
+                "--tunnel-cpus names {} CPUs for {} queue(s) (--tunnel-queues)",
+                self.tunnel_cpus.len(),
+                self.tunnel_queues
+            ));
+        }
+        if let Some(c) = self.tunnel_cpus.iter().find(|c| !allowed.contains(c)) {
+            return Err(format!(
+                "--tunnel-cpus: CPU {c} is not available to this process (available: {})",
+                allowed
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        Ok(())
+    }
+
     /// The tunnel engine's settings from the command line.
     pub fn engine_tuning(&self) -> EngineTuning {
         EngineTuning {
@@ -353,6 +379,48 @@ mod tests {
             &["--config", "x", "--tunnel-cpus", "a"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tunnel_cpus_must_be_available_and_not_outnumber_the_queues() {
+        let a = parse(&[
+            "--config",
+            "x",
+            "--tunnel-queues",
+            "2",
+            "--tunnel-cpus",
+            "1,0",
+        ])
+        .unwrap();
+        assert_eq!(a.check_tunnel_cpus(&[0, 1]), Ok(()));
+        let e = a.check_tunnel_cpus(&[0]).unwrap_err();
+        assert!(
+            e.contains("CPU 1 is not available") && e.contains("available: 0"),
+            "{e}"
+        );
+        let a = parse(&["--config", "x", "--tunnel-cpus", "0,1"]).unwrap();
+        let e = a.check_tunnel_cpus(&[0, 1]).unwrap_err();
+        assert!(e.contains("2 CPUs for 1 queue"), "{e}");
+        // The real process: every CPU it may use passes.
+        let allowed = mip_io::sys::allowed_cpus().unwrap();
+        assert!(!allowed.is_empty());
+        let list = allowed
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let n = allowed.len().min(16).to_string();
+        let a = parse(&[
+            "--config",
+            "x",
+            "--tunnel-queues",
+            &n,
+            "--tunnel-cpus",
+            &list,
+        ]);
+        if allowed.len() <= 16 {
+            assert_eq!(a.unwrap().check_tunnel_cpus(&allowed), Ok(()));
         }
     }
 

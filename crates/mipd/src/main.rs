@@ -56,6 +56,13 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => usage_error(e),
     };
+    if let Err(e) = mip_io::sys::allowed_cpus()
+        .map_err(|e| format!("cannot read this process's CPUs: {e}"))
+        .and_then(|allowed| args.check_tunnel_cpus(&allowed))
+    {
+        eprintln!("mipd: {e}\n{}", Args::command().render_usage());
+        return ExitCode::from(2);
+    }
     init_logging(args.log_level.tracing());
     if args.role == Role::MobileNode {
         // Its own configuration form (mip_mn's), its own --check-config.

@@ -680,7 +680,7 @@ impl TunnelEngine {
             // On failure, dropping `engine` stops the threads started so far.
             let thread = std::thread::Builder::new().name(name).spawn(move || {
                 if let Some(cpu) = cpu {
-                    if let Err(e) = pin_to_cpu(cpu) {
+                    if let Err(e) = crate::sys::pin_current_thread(cpu) {
                         tracing::warn!("tunnel engine: cannot pin queue {queue} to CPU {cpu}: {e}");
                     }
                 }
@@ -2415,29 +2415,6 @@ fn resolve_next_hop(nl: &mut Netlink, remote: Ipv4Addr) -> Result<NextHop, Strin
         .ok_or_else(|| format!("neighbour {hop} on {} has no MAC", link.name))?;
     let mtu = r.mtu.map_or(link.mtu, |m| m.min(link.mtu));
     Ok(NextHop { ifindex, mac, mtu })
-}
-
-/// Pins the calling thread to `cpu`.
-///
-/// # Errors
-/// No such CPU, or not permitted.
-pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it (cpu is bounds-checked by the
-    // kernel's set size below), and sched_setaffinity reads it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if cpu >= 8 * std::mem::size_of::<libc::cpu_set_t>() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "CPU number too large",
-            ));
-        }
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 /// Sends ICMP Fragmentation Needed about `packet` back into the TUN device, from `local`, with
