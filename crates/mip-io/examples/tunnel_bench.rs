@@ -165,14 +165,19 @@ fn thread_cpu(prefix: &str) -> f64 {
         if !comm.starts_with(prefix) {
             continue;
         }
-        let st = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-        ns += st
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        ns += schedstat_ns(&t.path());
     }
     ns as f64 / 1e9
+}
+
+/// Nanoseconds on CPU so far of the task at `dir` (`/proc/.../schedstat`, first field; 0 if
+/// unreadable).
+fn schedstat_ns(dir: &std::path::Path) -> u64 {
+    let st = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
+    st.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// CPU time (seconds) used so far by the `ksoftirqd` threads of `cpus` (softirq work deferred
@@ -187,12 +192,7 @@ fn ksoftirqd_cpu(cpus: &[usize]) -> f64 {
         if !n.parse().is_ok_and(|n: usize| cpus.contains(&n)) {
             continue;
         }
-        let st = std::fs::read_to_string(p.path().join("schedstat")).unwrap_or_default();
-        ns += st
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        ns += schedstat_ns(&p.path());
     }
     ns as f64 / 1e9
 }

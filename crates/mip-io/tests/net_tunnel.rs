@@ -500,6 +500,25 @@ fn udp_flows(dst: Ipv4Addr, flows: usize, per_flow: usize, len: usize, df: bool)
 }
 
 /// Polls `f` until it holds (at most ~5 s); returns whether it did.
+/// Counts the datagrams arriving at `addr` in `ns` until none came for 2 s; ready when it
+/// returns.
+fn count_datagrams(ns: &Netns, addr: SocketAddrV4) -> std::thread::JoinHandle<usize> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let receiver = ns.spawn(move || {
+        let s = std::net::UdpSocket::bind(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 2048];
+        let mut n = 0usize;
+        while s.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    });
+    ready_rx.recv().unwrap();
+    receiver
+}
+
 fn eventually(mut f: impl FnMut() -> bool) -> bool {
     for _ in 0..100 {
         if f() {
@@ -523,19 +542,7 @@ fn multi_queue_engine_spreads_flows_and_shares_tunnel_state() {
     let lab = lab_queues(gre, None, false, 2);
     assert_eq!(lab.ea.queues(), 2);
     // B counts what reaches H:9000.
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let receiver = lab.b.spawn(move || {
-        let s = std::net::UdpSocket::bind(SocketAddrV4::new(H, 9000)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        ready_tx.send(()).unwrap();
-        let mut buf = [0u8; 2048];
-        let mut n = 0usize;
-        while s.recv(&mut buf).is_ok() {
-            n += 1;
-        }
-        n
-    });
-    ready_rx.recv().unwrap();
+    let receiver = count_datagrams(&lab.b, SocketAddrV4::new(H, 9000));
 
     // 32 flows x 10 datagrams: the kernel spreads the flows over both queues.
     let cap = Capture::start(&lab.b, "b1", &[47]);
@@ -632,19 +639,7 @@ fn multi_queue_engine_with_packet_transmit() {
     let lab = lab_with(Encapsulation::IpIp, None, false, 2, true, TxMode::Packet);
     // The kernel's neighbour entry for B exists before the engine's first resolution.
     lab.a.exec("ping -c 1 -W 1 10.2.0.2");
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let receiver = lab.b.spawn(move || {
-        let s = std::net::UdpSocket::bind(SocketAddrV4::new(H, 9000)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        ready_tx.send(()).unwrap();
-        let mut buf = [0u8; 2048];
-        let mut n = 0usize;
-        while s.recv(&mut buf).is_ok() {
-            n += 1;
-        }
-        n
-    });
-    ready_rx.recv().unwrap();
+    let receiver = count_datagrams(&lab.b, SocketAddrV4::new(H, 9000));
     let cap = Capture::start(&lab.b, "b1", &[4]);
     let sent = lab.c.run(|| udp_flows(H, 32, 10, 200, false));
     assert!(eventually(

@@ -146,17 +146,8 @@ fn start_a_with(a: &Netns, tx: TxMode, encapsulation: Encapsulation) -> TunnelEn
     ea
 }
 
-fn lab(tx: TxMode) -> Lab {
-    lab_with(tx, Encapsulation::IpIp)
-}
-
-fn lab_with(tx: TxMode, encapsulation: Encapsulation) -> Lab {
-    let a = Netns::new("pa");
-    let b = Netns::new("pb");
-    veth(&a, "a1", &b, "b1");
-    a.ip("addr add 10.2.0.1/24 dev a1");
-    b.ip("addr add 10.2.0.2/24 dev b1");
-    b.ip("addr add 10.9.9.9/32 dev lo");
+/// B's engine (raw transmit), decapsulating what comes from A with `encapsulation`.
+fn start_b(b: &Netns, encapsulation: Encapsulation) -> TunnelEngine {
     let eb = b.run(|| {
         TunnelEngine::start(EngineConfig {
             tun_name: "mipt1".into(),
@@ -175,6 +166,21 @@ fn lab_with(tx: TxMode, encapsulation: Encapsulation) -> Lab {
     )
     .unwrap();
     eb.accept_from(A_B, 1).unwrap();
+    eb
+}
+
+fn lab(tx: TxMode) -> Lab {
+    lab_with(tx, Encapsulation::IpIp)
+}
+
+fn lab_with(tx: TxMode, encapsulation: Encapsulation) -> Lab {
+    let a = Netns::new("pa");
+    let b = Netns::new("pb");
+    veth(&a, "a1", &b, "b1");
+    a.ip("addr add 10.2.0.1/24 dev a1");
+    b.ip("addr add 10.2.0.2/24 dev b1");
+    b.ip("addr add 10.9.9.9/32 dev lo");
+    let eb = start_b(&b, encapsulation);
     let rx = Receiver::start(&b);
     let ea = start_a_with(&a, tx, encapsulation);
     Lab {
@@ -405,24 +411,7 @@ fn packet_tx_rations_next_hop_resolutions() {
         b.ip(&format!("addr add {h}/32 dev lo"));
     }
     b.ip("addr add 10.9.9.9/32 dev lo");
-    let eb = b.run(|| {
-        TunnelEngine::start(EngineConfig {
-            tun_name: "mipt1".into(),
-            ..EngineConfig::default()
-        })
-        .expect("start engine B")
-    });
-    eb.add_tunnel(
-        1,
-        TunnelSpec {
-            local: B_A,
-            remote: A_B,
-            encapsulation: Encapsulation::IpIp,
-            mtu: None,
-        },
-    )
-    .unwrap();
-    eb.accept_from(A_B, 1).unwrap();
+    let eb = start_b(&b, Encapsulation::IpIp);
     let rx = Receiver::start(&b);
     // The kernel's neighbour entries for the three remotes exist before the engine asks.
     for r in remotes {

@@ -26,6 +26,9 @@
 
 #[path = "../../../fuzz/src/offload.rs"]
 mod checks;
+#[path = "../../../fuzz/src/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -38,9 +41,6 @@ use mip_io::net::offload::MAX_SEGMENTS;
 
 // ------------------------------------------------------------------------- random numbers
 
-/// xorshift64 (Marsaglia 2003).
-struct XorShift(u64);
-
 /// One of the items, at random (all of them are evaluated first).
 macro_rules! pick {
     ($rng:expr, [$($item:expr),+ $(,)?]) => {{
@@ -51,39 +51,6 @@ macro_rules! pick {
 }
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        (self.next() >> 32) as u8
-    }
-
-    fn u16(&mut self) -> u16 {
-        (self.next() >> 24) as u16
-    }
-
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 16) as u32
-    }
-
-    fn chance(&mut self, num: usize, den: usize) -> bool {
-        self.below(den) < num
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.byte()).collect()
-    }
-
     /// A length: mostly small, sometimes up to `max`.
     fn len(&mut self, max: usize) -> usize {
         match self.below(32) {
@@ -721,7 +688,7 @@ fn partial_input(p: &[u8], udp: bool) -> Vec<u8> {
 #[test]
 fn offload_corpus() {
     let start = Instant::now();
-    let mut rng = XorShift(0x4f46_464c_4f41_4431);
+    let mut rng = XorShift::new(0x4f46_464c_4f41_4431);
     let mut runner = Runner::new();
     for i in 0..1000 {
         let input = gen_vnet(&mut rng);

@@ -28,6 +28,9 @@
 
 #[path = "../../../fuzz/src/lib.rs"]
 mod checks;
+#[path = "../../../fuzz/src/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -55,47 +58,9 @@ use mip_wire::udp_tunnel::encapsulate_tunnel_data;
 // ---------------------------------------------------------------------------
 // Deterministic pseudo-random numbers
 
-/// xorshift64 (Marsaglia 2003): tiny, deterministic, good enough for inputs.
-struct XorShift(u64);
-
 impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        (self.next() >> 32) as u8
-    }
-
-    fn u16(&mut self) -> u16 {
-        (self.next() >> 24) as u16
-    }
-
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 16) as u32
-    }
-
     fn addr(&mut self) -> Ipv4Addr {
         Ipv4Addr::from(self.u32())
-    }
-
-    /// True with probability `num / den`.
-    fn chance(&mut self, num: usize, den: usize) -> bool {
-        self.below(den) < num
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
@@ -116,10 +81,6 @@ impl XorShift {
             i if i < items.len() => items[i],
             _ => self.below(n),
         }
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.byte()).collect()
     }
 }
 

@@ -115,11 +115,13 @@ pub struct EngineTuning {
 }
 
 impl Default for EngineTuning {
+    /// The engine's own defaults.
     fn default() -> Self {
+        let c = EngineConfig::default();
         EngineTuning {
-            tx: TxMode::Raw,
-            queues: 1,
-            cpus: Vec::new(),
+            tx: c.tx,
+            queues: c.queues,
+            cpus: c.cpu.into_iter().chain(c.queue_cpus).collect(),
         }
     }
 }

@@ -1039,15 +1039,14 @@ struct NextHop {
 /// A tunnel's next-hop cache entry ([`TxMode::Packet`]).
 #[derive(Clone, Copy, Debug, Default)]
 struct Hop {
-    /// Resolved since the tunnel was last idle (`via` means something).
-    known: bool,
     /// The usable next hop, if the last resolution found one.
     via: Option<NextHop>,
     /// The next packet goes by the raw socket (the first of the refresh period).
     refresh: bool,
     /// A packet was sent since the last refresh.
     used: bool,
-    /// When it was last resolved.
+    /// When it was last resolved; `None`: not resolved since the tunnel was last idle
+    /// (`via` means nothing yet).
     resolved_at: Option<std::time::Instant>,
 }
 
@@ -1808,59 +1807,26 @@ impl Worker {
                 .iter()
                 .position(|p| matches!(p.via, Via::Packet(..)) != packet)
                 .map_or(total, |k| start + k);
-            if packet {
-                self.flush_packet(start, end);
-            } else {
-                self.flush_raw(start, end);
-            }
+            self.flush_run(start, end, packet);
             start = end;
         }
         self.pending.clear();
     }
 
-    /// Sends `pending[start..end]` on the packet socket.
-    fn flush_packet(&mut self, mut start: usize, end: usize) {
-        if self.io.ptx.is_none() {
-            return self.flush_raw(start, end);
-        }
-        while start < end {
-            let Some(ptx) = self.io.ptx.as_ref() else {
-                return;
-            };
-            let batch: Vec<(&[u8], u32, [u8; 6])> = self.pending[start..end]
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let (ifindex, mac) = match p.via {
-                        Via::Packet(i, m) => (i, m),
-                        _ => (0, [0; 6]),
-                    };
-                    (&self.slots[start + i][..p.len], ifindex, mac)
-                })
-                .collect();
-            let (sent, failed) = match ptx.send_batch(&mut self.link_scratch, &batch) {
-                Ok(n) => (n, None),
-                Err((n, e)) => (n, Some(e)),
-            };
-            drop(batch);
-            self.count_sent(start, sent);
-            start += sent;
-            if let Some(e) = failed {
-                let p = self.pending[start];
-                self.packet_send_failed(start, p, &e);
-                start += 1;
-            }
+    /// Counts `pending[start..start + sent]` as sent (engine and tunnel counters).
+    fn count_sent(&mut self, start: usize, sent: usize) {
+        for i in start..start + sent {
+            let p = self.pending[i];
+            self.count_one(&p);
         }
     }
 
-    /// Counts `pending[start..start + sent]` as sent (engine and tunnel counters).
-    fn count_sent(&mut self, start: usize, sent: usize) {
-        for p in &self.pending[start..start + sent] {
-            p.via.counts(&mut self.c);
-            if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
-                t.c.tx_packets += 1;
-                t.c.tx_bytes += p.inner_len as u64;
-            }
+    /// Counts `p` as sent, the way it went.
+    fn count_one(&mut self, p: &Pending) {
+        p.via.counts(&mut self.c);
+        if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
+            t.c.tx_packets += 1;
+            t.c.tx_bytes += p.inner_len as u64;
         }
     }
 
@@ -1883,7 +1849,6 @@ impl Worker {
         if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
             tracing::debug!(tunnel = p.tunnel, remote = %p.remote, "packet socket: {e}; resolving the next hop again");
             t.hop.via = resolve_counted(&mut self.io.nl, &mut self.c, p.remote);
-            t.hop.known = true;
             t.hop.resolved_at = Some(std::time::Instant::now());
         }
         let raw = Pending {
@@ -1891,13 +1856,7 @@ impl Worker {
             ..p
         };
         match self.io.tx.send_to(&self.slots[slot][..p.len], p.remote) {
-            Ok(_) => {
-                raw.via.counts(&mut self.c);
-                if let Some(t) = self.t.tunnels.get_mut(&p.tunnel) {
-                    t.c.tx_packets += 1;
-                    t.c.tx_bytes += p.inner_len as u64;
-                }
-            }
+            Ok(_) => self.count_one(&raw),
             Err(e) => self.send_failed(slot, raw, &e),
         }
     }
@@ -1910,7 +1869,7 @@ impl Worker {
         // Busy tunnels, oldest resolution first; idle ones are forgotten.
         let mut busy: Vec<(Option<std::time::Instant>, TunnelId)> = Vec::new();
         for (&id, t) in self.t.tunnels.iter_mut() {
-            if !t.hop.known {
+            if t.hop.resolved_at.is_none() {
                 continue;
             }
             if !t.hop.used {
@@ -1949,24 +1908,41 @@ impl Worker {
         }
     }
 
-    /// Sends `pending[start..end]` on the raw socket.
-    fn flush_raw(&mut self, mut start: usize, end: usize) {
+    /// Sends `pending[start..end]`, one run: on the packet socket (`packet`) or the raw one.
+    /// Each packet the socket refuses is handed to the failure handling of its socket and the
+    /// rest of the run is sent on.
+    fn flush_run(&mut self, mut start: usize, end: usize, packet: bool) {
         while start < end {
-            let batch: Vec<(&[u8], Ipv4Addr)> = self.pending[start..end]
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (&self.slots[start + i][..p.len], p.remote))
-                .collect();
-            let (sent, failed) = match self.io.tx.send_batch(&mut self.scratch, &batch) {
+            let run = self.pending[start..end].iter().zip(&self.slots[start..end]);
+            let result = match (&self.io.ptx, packet) {
+                (Some(ptx), true) => ptx.send_batch(
+                    &mut self.link_scratch,
+                    run.map(|(p, slot)| {
+                        let (ifindex, mac) = match p.via {
+                            Via::Packet(i, m) => (i, m),
+                            _ => (0, [0; 6]),
+                        };
+                        (&slot[..p.len], ifindex, mac)
+                    }),
+                ),
+                _ => self.io.tx.send_batch(
+                    &mut self.scratch,
+                    run.map(|(p, slot)| (&slot[..p.len], p.remote)),
+                ),
+            };
+            let (sent, failed) = match result {
                 Ok(n) => (n, None),
                 Err((n, e)) => (n, Some(e)),
             };
-            drop(batch);
             self.count_sent(start, sent);
             start += sent;
             if let Some(e) = failed {
                 let p = self.pending[start];
-                self.send_failed(start, p, &e);
+                if packet && self.io.ptx.is_some() {
+                    self.packet_send_failed(start, p, &e);
+                } else {
+                    self.send_failed(start, p, &e);
+                }
                 start += 1;
             }
         }
@@ -2345,14 +2321,13 @@ fn choose_path(
     out_len: usize,
 ) -> Via {
     let hop = &mut t.hop;
-    if !hop.known {
+    if hop.resolved_at.is_none() {
         if *budget == 0 {
             // Resolved at a later packet, once the period's budget is back.
             c.nexthop_deferred += 1;
             return Via::Fallback;
         }
         *budget -= 1;
-        hop.known = true;
         hop.via = resolve_counted(nl, c, t.spec.remote);
         hop.resolved_at = Some(std::time::Instant::now());
         hop.refresh = true;

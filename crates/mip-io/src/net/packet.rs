@@ -218,18 +218,18 @@ impl PacketSocket {
     /// # Errors
     /// See above (`ENXIO`/`ENODEV`: no such interface, `ENETDOWN`: it is down, `EMSGSIZE`:
     /// larger than its MTU, `ENOBUFS`/`EAGAIN`: no room).
-    pub fn send_batch(
+    pub fn send_batch<'a>(
         &self,
         scratch: &mut LinkScratch,
-        packets: &[(&[u8], u32, [u8; 6])],
+        packets: impl IntoIterator<Item = (&'a [u8], u32, [u8; 6])>,
     ) -> Result<usize, (usize, io::Error)> {
         let protocol = self.protocol;
         scratch.send_all(
             self.fd.as_raw_fd(),
             libc::MSG_DONTWAIT,
             packets
-                .iter()
-                .map(|(p, ifindex, mac)| (*p, sockaddr_ll(protocol, *ifindex, Some(*mac)))),
+                .into_iter()
+                .map(|(p, ifindex, mac)| (p, sockaddr_ll(protocol, ifindex, Some(mac)))),
         )
     }
 

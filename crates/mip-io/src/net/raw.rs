@@ -216,15 +216,15 @@ impl RawSocket {
     ///
     /// # Errors
     /// See above.
-    pub fn send_batch(
+    pub fn send_batch<'a>(
         &self,
         scratch: &mut MmsgScratch,
-        packets: &[(&[u8], Ipv4Addr)],
+        packets: impl IntoIterator<Item = (&'a [u8], Ipv4Addr)>,
     ) -> Result<usize, (usize, io::Error)> {
         scratch.send_all(
             self.fd.as_raw_fd(),
             0,
-            packets.iter().map(|(p, dst)| (*p, sockaddr(*dst))),
+            packets.into_iter().map(|(p, dst)| (p, sockaddr(dst))),
         )
     }
 
