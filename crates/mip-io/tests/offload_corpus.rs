@@ -26,14 +26,10 @@
 
 #[path = "../../../fuzz/src/offload.rs"]
 mod checks;
-#[path = "../../../fuzz/src/xorshift.rs"]
-mod xorshift;
-use xorshift::XorShift;
+#[path = "../../../fuzz/src/corpus.rs"]
+mod corpus;
+use corpus::{Failures, XorShift};
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::panic;
-use std::sync::Once;
 use std::time::Instant;
 
 use checks::{Reached, FIXUP, GRO, OP_NEXT, PARTIAL, SEGMENT, SUPER, VNET};
@@ -249,26 +245,6 @@ fn with_selector(sel: u8, head: &[u8], p: &[u8]) -> Vec<u8> {
 
 // ------------------------------------------------------------------------- running
 
-thread_local! {
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// While a check runs, the panic's location and message are kept for the report.
-fn install_panic_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if CAPTURING.with(Cell::get) {
-                LAST_PANIC.with(|l| *l.borrow_mut() = Some(info.to_string()));
-            } else {
-                default(info);
-            }
-        }));
-    });
-}
-
 /// FNV-1a, to name seed files.
 fn fnv1a(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
@@ -276,32 +252,20 @@ fn fnv1a(b: &[u8]) -> u64 {
     })
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-struct Failure {
-    count: usize,
-    origin: String,
-    input: Vec<u8>,
-    report: String,
-}
-
 struct Runner {
     inputs: usize,
     reached: Reached,
-    failures: BTreeMap<String, Failure>,
+    failures: Failures,
     /// `MIP_FUZZ_SEEDS`: where to write some of the inputs as a seed corpus.
     seeds: Option<std::path::PathBuf>,
 }
 
 impl Runner {
     fn new() -> Runner {
-        install_panic_hook();
         Runner {
             inputs: 0,
             reached: Reached::default(),
-            failures: BTreeMap::new(),
+            failures: Failures::new(),
             seeds: std::env::var_os("MIP_FUZZ_SEEDS").map(|d| {
                 let d = std::path::PathBuf::from(d).join("offload");
                 std::fs::create_dir_all(&d).unwrap();
@@ -319,27 +283,11 @@ impl Runner {
                 std::fs::write(dir.join(name), input).unwrap();
             }
         }
-        CAPTURING.with(|c| c.set(true));
-        let result = panic::catch_unwind(|| checks::offload_reached(input));
-        CAPTURING.with(|c| c.set(false));
-        match result {
-            Ok(r) => self.reached.add(&r),
-            Err(_) => {
-                let report = LAST_PANIC
-                    .with(|l| l.borrow_mut().take())
-                    .unwrap_or_else(|| "panic without a report".into());
-                let key = report.lines().next().unwrap_or_default().to_string();
-                let f = self.failures.entry(key).or_insert_with(|| Failure {
-                    count: 0,
-                    origin: origin.to_string(),
-                    input: input.to_vec(),
-                    report: report.clone(),
-                });
-                f.count += 1;
-                if input.len() < f.input.len() {
-                    (f.origin, f.input, f.report) = (origin.to_string(), input.to_vec(), report);
-                }
-            }
+        if let Some(r) = self
+            .failures
+            .check(origin, input, || checks::offload_reached(input))
+        {
+            self.reached.add(&r);
         }
     }
 
@@ -376,21 +324,7 @@ impl Runner {
             start.elapsed(),
             self.reached
         );
-        if self.failures.is_empty() {
-            return;
-        }
-        let mut msg = format!("{name}: {} distinct failure(s)\n", self.failures.len());
-        for f in self.failures.values() {
-            msg += &format!(
-                "\n{} input(s) failed; the shortest: {} ({} bytes)\n  input: {}\n  {}\n",
-                f.count,
-                f.origin,
-                f.input.len(),
-                hex(&f.input),
-                f.report.replace('\n', "\n  ")
-            );
-        }
-        panic!("{msg}");
+        self.failures.assert_none(name);
     }
 }
 

@@ -28,15 +28,11 @@
 
 #[path = "../../../fuzz/src/lib.rs"]
 mod checks;
-#[path = "../../../fuzz/src/xorshift.rs"]
-mod xorshift;
-use xorshift::XorShift;
+#[path = "../../../fuzz/src/corpus.rs"]
+mod corpus;
+use corpus::{hex, Failures, XorShift};
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::panic;
-use std::sync::Once;
 use std::time::Instant;
 
 use mip_wire::codes::{Encapsulation, ReplyCode};
@@ -87,55 +83,20 @@ impl XorShift {
 // ---------------------------------------------------------------------------
 // Running the checks
 
-thread_local! {
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Replaces the panic hook once: while a check runs on this thread, the
-/// panic's location and message are kept for the report instead of printed.
-fn install_panic_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if CAPTURING.with(Cell::get) {
-                LAST_PANIC.with(|l| *l.borrow_mut() = Some(info.to_string()));
-            } else {
-                default(info);
-            }
-        }));
-    });
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// One failure location: how many inputs hit it, and the shortest of them.
-struct Failure {
-    count: usize,
-    origin: String,
-    input: Vec<u8>,
-    report: String,
-}
-
 /// Runs [`checks::all`] over inputs, counting what each family accepted and
 /// grouping failures by panic location.
 struct Runner {
     inputs: usize,
     accepted: [usize; 11],
-    /// Keyed by the first line of the panic report ("panicked at file:line:col:").
-    failures: BTreeMap<String, Failure>,
+    failures: Failures,
 }
 
 impl Runner {
     fn new() -> Self {
-        install_panic_hook();
         Runner {
             inputs: 0,
             accepted: [0; 11],
-            failures: BTreeMap::new(),
+            failures: Failures::new(),
         }
     }
 
@@ -143,34 +104,13 @@ impl Runner {
     /// something panicked).
     fn run(&mut self, origin: &str, input: &[u8]) -> [bool; 11] {
         self.inputs += 1;
-        CAPTURING.with(|c| c.set(true));
-        let result = panic::catch_unwind(|| checks::all(input));
-        CAPTURING.with(|c| c.set(false));
-        match result {
-            Ok(flags) => {
-                for (n, f) in self.accepted.iter_mut().zip(flags) {
-                    *n += usize::from(f);
-                }
-                flags
-            }
-            Err(_) => {
-                let report = LAST_PANIC
-                    .with(|l| l.borrow_mut().take())
-                    .unwrap_or_else(|| "panic without a report".into());
-                let key = report.lines().next().unwrap_or_default().to_string();
-                let f = self.failures.entry(key).or_insert_with(|| Failure {
-                    count: 0,
-                    origin: origin.to_string(),
-                    input: input.to_vec(),
-                    report: report.clone(),
-                });
-                f.count += 1;
-                if input.len() < f.input.len() {
-                    (f.origin, f.input, f.report) = (origin.to_string(), input.to_vec(), report);
-                }
-                [false; 11]
-            }
+        let Some(flags) = self.failures.check(origin, input, || checks::all(input)) else {
+            return [false; 11];
+        };
+        for (n, f) in self.accepted.iter_mut().zip(flags) {
+            *n += usize::from(f);
         }
+        flags
     }
 
     fn summary(&self, name: &str) -> String {
@@ -183,21 +123,7 @@ impl Runner {
 
     fn assert_no_failures(&self, name: &str) {
         println!("{}", self.summary(name));
-        if self.failures.is_empty() {
-            return;
-        }
-        let mut msg = format!("{name}: {} distinct failure(s)\n", self.failures.len());
-        for f in self.failures.values() {
-            msg += &format!(
-                "\n--- {} input(s); shortest: {} ({} bytes)\n{}\n{}\n",
-                f.count,
-                f.origin,
-                f.input.len(),
-                hex(&f.input),
-                f.report
-            );
-        }
-        panic!("{msg}");
+        self.failures.assert_none(name);
     }
 }
 
